@@ -1,0 +1,78 @@
+/**
+ * The environment (and ./.env when present) read into one typed config. A bad or missing value is
+ * reported as one line that names the variable and says what it expects.
+ */
+import { existsSync } from 'node:fs';
+import { z } from 'zod';
+
+const list = z
+  .string()
+  .default('')
+  .transform((value) => value.split(',').map((item) => item.trim()).filter(Boolean));
+
+const url = (schemes: string[], example: string) =>
+  z.string().refine((value) => {
+    try {
+      return schemes.includes(new URL(value).protocol.replace(/:$/, ''));
+    } catch {
+      return false;
+    }
+  }, `must be a URL like ${example}`);
+
+const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+
+const DovecotSchema = z.object({
+  DOVECOT_IMAP_URL: url(['imap', 'imaps'], 'imap://127.0.0.1:143 or imaps://mail.example.com:993'),
+  DOVECOT_SIEVE_URL: url(['sieve', 'sieves'], 'sieve://127.0.0.1:4190'),
+  DOVECOT_ADMIN_USER: z.string().min(1, 'must name the Dovecot master user'),
+  DOVECOT_ADMIN_PASSWORD: z.string().min(1, "must be the master user's password"),
+  DOVECOT_DOVEADM_URL: url(['http', 'https'], 'http://127.0.0.1:8080'),
+  DOVECOT_DOVEADM_KEY: z.string().min(1, "must be Dovecot's doveadm_api_key"),
+  DOVECOT_PASSWD_FILE: z.string().min(1, "must be the path of Dovecot's passwd-file"),
+});
+
+const BaseSchema = z.object({
+  MAIL_PROVIDER: z.enum(['dovecot'], { message: 'must be dovecot (aliyun, google and microsoft come later)' }).default('dovecot'),
+  MAIL_DOMAIN: z
+    .string({ message: 'must be your mail domain, like example.com' })
+    .trim()
+    .toLowerCase()
+    .regex(/^[a-z0-9-]+(\.[a-z0-9-]+)+$/, 'must be a domain like example.com'),
+  STORE_URL: z.string().default('sqlite://./data/postmaster.sqlite'),
+  BACKUP_DIR: z.string().default('./data/backups'),
+  POSTMASTER_REQUESTERS: list,
+  POSTMASTER_APPROVERS: list,
+  APPROVAL_WINDOW_HOURS: positiveInt(72),
+  FORWARD_DEFAULT_DAYS: positiveInt(90),
+  SWEEP_CRON: z.string().default('*/5 * * * *'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export type Config = z.infer<typeof BaseSchema> & { dovecot: z.infer<typeof DovecotSchema> };
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+function fail(error: z.ZodError): never {
+  const issue = error.issues[0]!;
+  const variable = String(issue.path[0] ?? 'environment');
+  const message = issue.code === 'invalid_type' && issue.input === undefined ? 'is not set' : issue.message;
+  throw new ConfigError(`${variable} ${message}`);
+}
+
+/** Loads ./.env (when present) into process.env without overriding what is already set. */
+export function loadDotEnv(file = '.env'): void {
+  if (existsSync(file)) process.loadEnvFile(file);
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const base = BaseSchema.safeParse(env);
+  if (!base.success) fail(base.error);
+  const dovecot = DovecotSchema.safeParse(env);
+  if (!dovecot.success) fail(dovecot.error);
+  return { ...base.data, dovecot: dovecot.data };
+}

@@ -1,0 +1,21 @@
+import type { Command } from 'commander';
+import { withPostmaster } from '../context.js';
+import { EXIT_FAILED, print, printJson } from '../output.js';
+import { stderrProgress } from '../progress.js';
+import { renderRequestLine } from '../render.js';
+
+export function registerSweep(program: Command): void {
+  program
+    .command('sweep')
+    .description('run what is due: scheduled offboardings, deletes past retention, interrupted runs (safe to run twice)')
+    .option('--json', 'print the requests that ran as JSON')
+    .action(async (options: { json?: boolean }) =>
+      withPostmaster(async (app) => {
+        const ran = await app.offboarding.sweep(stderrProgress());
+        if (options.json) printJson(ran);
+        else if (ran.length === 0) print('nothing is due');
+        else ran.forEach((r) => print(renderRequestLine(r)));
+        return ran.some((r) => r.state === 'failed') ? EXIT_FAILED : 0;
+      }),
+    );
+}

@@ -1,0 +1,64 @@
+/**
+ * The composition root shared by the long-running process and the CLI:
+ * config -> logger -> store -> provider -> core.
+ */
+import path from 'node:path';
+import type { Config } from './config.js';
+import type { Logger } from './logger.js';
+import { systemClock, type Clock } from './core/ports.js';
+import type { MailProvider } from './core/provider.js';
+import { OffboardingService } from './core/offboarding/service.js';
+import { openStore, type Store } from './store/open-store.js';
+import { requestRepository } from './store/requests.js';
+import { auditLog } from './store/audit-log.js';
+import { backupVault } from './store/backup-vault.js';
+import { createProvider } from './providers/index.js';
+import type { AuditLog } from './core/ports.js';
+
+export interface Postmaster {
+  config: Config;
+  logger: Logger;
+  store: Store;
+  provider: MailProvider;
+  audit: AuditLog;
+  offboarding: OffboardingService;
+  close(): Promise<void>;
+}
+
+export interface ComposeOverrides {
+  provider?: MailProvider;
+  clock?: Clock;
+}
+
+export async function composePostmaster(config: Config, logger: Logger, overrides: ComposeOverrides = {}): Promise<Postmaster> {
+  const clock = overrides.clock ?? systemClock;
+  const store = await openStore(config.STORE_URL);
+  const provider = overrides.provider ?? createProvider(config, logger);
+  const audit = auditLog(store, clock);
+  const offboarding = new OffboardingService({
+    provider,
+    requests: requestRepository(store),
+    audit,
+    vault: backupVault(path.resolve(config.BACKUP_DIR)),
+    clock,
+    policy: {
+      requesters: new Set(config.POSTMASTER_REQUESTERS),
+      approvers: new Set(config.POSTMASTER_APPROVERS),
+      approvalWindowMs: config.APPROVAL_WINDOW_HOURS * 3_600_000,
+    },
+    domain: config.MAIL_DOMAIN,
+    forwardDefaultDays: config.FORWARD_DEFAULT_DAYS,
+  });
+  return {
+    config,
+    logger,
+    store,
+    provider,
+    audit,
+    offboarding,
+    async close() {
+      await provider.close();
+      await store.close();
+    },
+  };
+}

@@ -14,6 +14,7 @@ import { auditLog } from './store/audit-log.js';
 import { backupVault } from './store/backup-vault.js';
 import { createProvider } from './providers/index.js';
 import type { AuditLog } from './core/ports.js';
+import type { RunObserver } from './core/offboarding/runner.js';
 
 export interface Postmaster {
   config: Config;
@@ -48,6 +49,7 @@ export async function composePostmaster(config: Config, logger: Logger, override
     },
     domain: config.MAIL_DOMAIN,
     forwardDefaultDays: config.FORWARD_DEFAULT_DAYS,
+    observe: logRunEvents(logger),
   });
   return {
     config,
@@ -60,5 +62,29 @@ export async function composePostmaster(config: Config, logger: Logger, override
       await provider.close();
       await store.close();
     },
+  };
+}
+
+function logRunEvents(logger: Logger): RunObserver {
+  return (event) => {
+    const base = { requestId: event.request.id, mailbox: event.request.mailbox, state: event.request.state };
+    switch (event.type) {
+      case 'step_started':
+        logger.info({ ...base, step: event.step.name, attempt: event.step.attempts }, 'step started');
+        break;
+      case 'step_progress':
+        logger.debug({ ...base, step: event.step.name, progress: event.progress }, 'step progress');
+        break;
+      case 'step_finished':
+        if (event.step.status === 'done') logger.info({ ...base, step: event.step.name, summary: event.step.summary }, 'step done');
+        else logger.warn({ ...base, step: event.step.name, error: event.step.error }, 'step failed');
+        break;
+      case 'run_paused':
+        logger.info({ ...base, nextDueAt: event.request.nextDueAt }, 'run paused');
+        break;
+      case 'run_finished':
+        logger.info(base, 'run finished');
+        break;
+    }
   };
 }

@@ -26,6 +26,8 @@ export interface OffboardingDeps {
   domain: string;
   /** A forward without an expiry date gets one this many days ahead. */
   forwardDefaultDays: number;
+  /** Sees every run event as well as the caller's observer: the shell logs them. */
+  observe?: RunObserver;
 }
 
 const ID_ALPHABET = 'abcdefghjkmnpqrstuvwxyz23456789';
@@ -164,7 +166,12 @@ export class OffboardingService {
 
   /** Runs the request if it is runnable now; see Runner.run. */
   async run(id: string, observer?: RunObserver): Promise<OffboardingRequest> {
-    const result = await this.runner.run(id, observer);
+    const { observe } = this.deps;
+    const both: RunObserver = async (event) => {
+      await observe?.(event);
+      await observer?.(event);
+    };
+    const result = await this.runner.run(id, both);
     if (!result) throw notFound(`no request ${id}`);
     return result;
   }

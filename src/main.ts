@@ -1,0 +1,40 @@
+/**
+ * The long-running process: config -> logger -> store -> provider -> core -> scheduler and front
+ * ends. Stops cleanly on SIGINT/SIGTERM.
+ */
+import { pathToFileURL } from 'node:url';
+import { ConfigError, loadConfig, loadDotEnv } from './config.js';
+import { createLogger } from './logger.js';
+import { composePostmaster } from './compose.js';
+import { startSweepJob } from './scheduler/sweep-job.js';
+
+/** `beforeExit` lets a caller (the sandbox) stop what it started after Postmaster has stopped. */
+export async function main(options: { beforeExit?: () => Promise<void> } = {}): Promise<void> {
+  loadDotEnv();
+  let config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`postmaster: ${error.message} (see .env.example)\n`);
+      process.exit(2);
+    }
+    throw error;
+  }
+  const logger = createLogger({ level: config.LOG_LEVEL });
+  const app = await composePostmaster(config, logger);
+  const sweep = startSweepJob(app.offboarding, logger, config.SWEEP_CRON);
+  logger.info({ provider: app.provider.name, store: config.STORE_URL.split('://')[0], sweep: config.SWEEP_CRON }, 'postmaster is running');
+
+  const stop = async (signal: string) => {
+    logger.info({ signal }, 'stopping');
+    sweep.stop();
+    await app.close();
+    await options.beforeExit?.();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void stop('SIGINT'));
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await main();

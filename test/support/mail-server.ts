@@ -2,7 +2,7 @@
  * Starts a real Dovecot plus an SMTP sink for one test file. Without Dovecot the suite is skipped
  * loudly on a developer machine, and fails under CI=true: CI must never pass by skipping it.
  */
-import { mkdtemp } from 'node:fs/promises';
+import { chmod, mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
@@ -45,6 +45,8 @@ export function useMailServer(options: { users?: DovecotUser[]; maxRedirects?: n
   beforeAll(async () => {
     if (!hasDovecot) return;
     handle.dir = await mkdtemp(path.join(os.tmpdir(), 'postmaster-test-'));
+    // mkdtemp makes 0700; Dovecot's auth (user dovecot) and delivery (uid 5000) must pass through.
+    await chmod(handle.dir, 0o711);
     handle.sink = await startSmtpSink();
     handle.dovecot = await startDovecot({
       dir: path.join(handle.dir, 'dovecot'),

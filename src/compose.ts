@@ -14,10 +14,12 @@ import { auditLog } from './store/audit-log.js';
 import { backupVault } from './store/backup-vault.js';
 import { createProvider } from './providers/index.js';
 import type { AuditLog } from './core/ports.js';
-import type { RunObserver } from './core/offboarding/runner.js';
+import type { RunEvent, RunObserver } from './core/offboarding/runner.js';
 
 export interface Postmaster {
   config: Config;
+  /** Every run event from every run in this process (front ends subscribe to post progress). */
+  runEvents: RunEventHub;
   logger: Logger;
   store: Store;
   provider: MailProvider;
@@ -36,6 +38,8 @@ export async function composePostmaster(config: Config, logger: Logger, override
   const store = await openStore(config.STORE_URL);
   const provider = overrides.provider ?? createProvider(config, logger);
   const audit = auditLog(store, clock);
+  const runEvents = new RunEventHub();
+  runEvents.subscribe(logRunEvents(logger));
   const offboarding = new OffboardingService({
     provider,
     requests: requestRepository(store),
@@ -49,10 +53,11 @@ export async function composePostmaster(config: Config, logger: Logger, override
     },
     domain: config.MAIL_DOMAIN,
     forwardDefaultDays: config.FORWARD_DEFAULT_DAYS,
-    observe: logRunEvents(logger),
+    observe: (event) => runEvents.emit(event),
   });
   return {
     config,
+    runEvents,
     logger,
     store,
     provider,
@@ -63,6 +68,26 @@ export async function composePostmaster(config: Config, logger: Logger, override
       await store.close();
     },
   };
+}
+
+/** Fans run events out to every subscriber; one failing subscriber never stops a run. */
+export class RunEventHub {
+  private readonly observers: RunObserver[] = [];
+
+  subscribe(observer: RunObserver): () => void {
+    this.observers.push(observer);
+    return () => this.observers.splice(this.observers.indexOf(observer), 1);
+  }
+
+  async emit(event: RunEvent): Promise<void> {
+    await Promise.all(this.observers.map(async (observer) => {
+      try {
+        await observer(event);
+      } catch {
+        // Progress reporting must never fail a step; the logger subscriber records what happened.
+      }
+    }));
+  }
 }
 
 function logRunEvents(logger: Logger): RunObserver {

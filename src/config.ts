@@ -31,6 +31,18 @@ const DovecotSchema = z.object({
   DOVECOT_PASSWD_FILE: z.string().min(1, "must be the path of Dovecot's passwd-file"),
 });
 
+/** Present only when SLACK_BOT_TOKEN is set: without it Postmaster runs without a Slack front end. */
+const SlackSchema = z
+  .object({
+    SLACK_BOT_TOKEN: z.string().regex(/^xoxb-/, 'must be a bot token starting with xoxb-'),
+    SLACK_SIGNING_SECRET: z.string().min(1, "must be the app's signing secret (Basic Information page)"),
+    SLACK_APP_TOKEN: z.string().regex(/^xapp-/, 'must be an app-level token starting with xapp- (Socket Mode)').optional(),
+    SLACK_API_URL: url(['http', 'https'], 'https://slack.com/api/').optional(),
+    PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+    APPROVALS_CHANNEL: z.string().regex(/^[CG][A-Z0-9]+$/, 'must be a channel id like C0123ABCD (not a #name)'),
+    AUDIT_CHANNEL: z.string().regex(/^[CG][A-Z0-9]+$/, 'must be a channel id like C0123ABCD (not a #name)'),
+  });
+
 const BaseSchema = z.object({
   MAIL_PROVIDER: z.enum(['dovecot'], { message: 'must be dovecot (aliyun, google and microsoft come later)' }).default('dovecot'),
   MAIL_DOMAIN: z
@@ -48,7 +60,8 @@ const BaseSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
-export type Config = z.infer<typeof BaseSchema> & { dovecot: z.infer<typeof DovecotSchema> };
+export type SlackConfig = z.infer<typeof SlackSchema>;
+export type Config = z.infer<typeof BaseSchema> & { dovecot: z.infer<typeof DovecotSchema>; slack: SlackConfig | undefined };
 
 export class ConfigError extends Error {
   constructor(message: string) {
@@ -74,5 +87,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (!base.success) fail(base.error);
   const dovecot = DovecotSchema.safeParse(env);
   if (!dovecot.success) fail(dovecot.error);
-  return { ...base.data, dovecot: dovecot.data };
+  let slack: SlackConfig | undefined;
+  if (env.SLACK_BOT_TOKEN) {
+    // Empty strings in .env mean "not set", not "set to nothing".
+    const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== ''));
+    const parsed = SlackSchema.safeParse(present);
+    if (!parsed.success) fail(parsed.error);
+    slack = parsed.data;
+  }
+  return { ...base.data, dovecot: dovecot.data, slack };
 }

@@ -9,8 +9,7 @@ export function registerMailboxes(program: Command): void {
     .option('--json', 'print a JSON array of { address, status, ... }')
     .action(async (options: { json?: boolean }) =>
       withPostmaster(async (app) => {
-        const mailboxes = await app.provider.listMailboxes();
-        mailboxes.sort((a, b) => a.address.localeCompare(b.address));
+        const mailboxes = await app.offboarding.listMailboxes();
         if (options.json) printJson(mailboxes);
         else mailboxes.forEach((m) => print(`${m.address.padEnd(40)} ${m.status}`));
       }),

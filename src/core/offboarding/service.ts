@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { badInput, describeError, notFound, PostmasterError, refused } from '../errors.js';
-import { AddressSchema, domainOf } from '../mailbox.js';
+import { AddressSchema, domainOf, type Mailbox } from '../mailbox.js';
 import type { MailProvider } from '../provider.js';
 import type { AuditLog, BackupVault, Clock, RequestRepository } from '../ports.js';
 import { assertMayAct, assertMayApprove, assertMayRequest, type Policy } from '../policy.js';
@@ -61,6 +61,18 @@ export class OffboardingService {
 
   get provider(): MailProvider {
     return this.deps.provider;
+  }
+
+  /** The mailbox's current state ("alice" or "alice@domain"), or NotFound. Front ends show it before a plan. */
+  async lookupMailbox(input: string): Promise<Mailbox> {
+    const address = normalizeMailbox(input, this.deps.domain);
+    const mailbox = await this.deps.provider.getMailbox(address);
+    if (!mailbox) throw notFound(`mailbox ${address} does not exist on ${this.deps.provider.name}`, 'check the spelling with `postmaster mailboxes`');
+    return mailbox;
+  }
+
+  async listMailboxes(): Promise<Mailbox[]> {
+    return (await this.deps.provider.listMailboxes()).sort((a, b) => a.address.localeCompare(b.address));
   }
 
   /** Checks a plan against policy and the mail system without storing anything. */

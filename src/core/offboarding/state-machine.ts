@@ -29,25 +29,26 @@ export function canTransition(from: RequestState, to: RequestState): boolean {
 /** Why a request in this state cannot take the action, in words a person understands. */
 export function explainState(request: OffboardingRequest): string {
   const by = request.decidedBy ? ` by ${request.decidedBy}` : '';
+  const approved = `request ${request.id} was already approved${by}`;
   switch (request.state) {
     case 'pending_approval':
       return `request ${request.id} is waiting for approval`;
     case 'approved':
-      return `request ${request.id} was already approved${by}`;
+      return approved;
     case 'rejected':
       return `request ${request.id} was rejected${by}`;
     case 'cancelled':
       return `request ${request.id} was cancelled${by}`;
     case 'scheduled':
-      return `request ${request.id} is scheduled for ${request.nextDueAt ?? 'later'}`;
+      return `${approved} and is scheduled for ${request.nextDueAt ?? 'later'}`;
     case 'running':
-      return `request ${request.id} is running now`;
+      return `${approved} and is running now`;
     case 'awaiting_manual':
-      return `request ${request.id} is waiting for a manual task to be marked done`;
+      return `${approved} and is waiting for a manual task to be marked done`;
     case 'completed':
-      return `request ${request.id} has already completed`;
+      return `${approved} and has completed`;
     case 'failed':
-      return `request ${request.id} failed; retry it to resume`;
+      return `${approved} and failed; retry it to resume`;
   }
 }
 

@@ -1,0 +1,11 @@
+import { exportMailbox } from '../src/providers/shared/imap-export.js';
+const job = JSON.parse(process.env.JOB!);
+const samples: string[] = [];
+const m0 = process.memoryUsage();
+console.log('start', (m0.rss/1048576).toFixed(0), 'heap', (m0.heapUsed/1048576).toFixed(0), 'ext', (m0.external/1048576).toFixed(0), 'ab', (m0.arrayBuffers/1048576).toFixed(0));
+const timer = setInterval(() => { const m = process.memoryUsage(); samples.push(`${(m.rss/1048576).toFixed(0)}/${(m.heapTotal/1048576).toFixed(0)}/${(m.heapUsed/1048576).toFixed(0)}/${(m.external/1048576).toFixed(0)}/${(m.arrayBuffers/1048576).toFixed(0)}`); }, 100);
+const t = performance.now();
+for (let i = 0; i < Number(process.env.N ?? 1); i++) await exportMailbox(job.login, job.mailbox, { directory: job.directory, runId: 'x' });
+console.log('s', ((performance.now() - t)/1000).toFixed(2), 'maxrss', (process.resourceUsage().maxRSS/1024).toFixed(0));
+clearInterval(timer);
+console.log('rss/heapTotal/heapUsed/external/arrayBuffers', samples.join(' '));

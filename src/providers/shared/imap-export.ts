@@ -3,9 +3,9 @@
  * IMAP (dovecot through a master user, Alibaba Mail with a temporary password over TLS).
  *
  * Memory stays flat: one FETCH per folder, consumed one message at a time (imapflow stops reading
- * the socket until the consumer takes the next row, so TCP carries the backpressure to the server),
- * written through two fixed buffers (see mbox-writer.ts) and hashed on the way. Only the message
- * in hand is ever held; a folder never is.
+ * the socket until the handler has taken the row, so TCP carries the backpressure to the server;
+ * see imap-fetch.ts), copied into a small fixed pool of buffers that a worker thread hashes and
+ * writes (mbox-writer.ts, file-worker.ts). Only the message in hand is ever held; a folder never is.
  *
  * Race with new mail: the user's account is still live while the backup runs (DESIGN: disable
  * comes later), so mail can arrive mid-export. Each folder is EXAMINEd (read-only, so \Seen is
@@ -24,6 +24,7 @@ import { PostmasterError } from '../../core/errors.js';
 import type { ExportOptions } from '../../core/provider.js';
 import { MANIFEST_FILE } from './backup-verify.js';
 import { FileWorker } from './file-worker.js';
+import { fetchMessages } from './imap-fetch.js';
 import { mboxFileNames } from './mbox.js';
 import { BufferPool, MboxFileWriter } from './mbox-writer.js';
 
@@ -216,6 +217,12 @@ class ReadBack {
   }
 }
 
+/** Internal knobs for tests; not part of the provider contract. */
+export interface ExportTuning {
+  /** Use only imapflow's public fetch() (see imap-fetch.ts). */
+  publicApiOnly?: boolean;
+}
+
 /**
  * Exports every selectable folder of `mailbox` into options.directory (one mboxrd file per folder
  * plus manifest.json), reads the files back, and returns the manifest with verifiedAt set.
@@ -228,7 +235,12 @@ class ReadBack {
  * looks complete), every file is written under a temp name and renamed when whole, and files the
  * previous manifest listed that this run no longer writes are removed at the end.
  */
-export async function exportMailbox(login: ImapLogin, mailbox: string, options: ExportOptions): Promise<BackupManifest> {
+export async function exportMailbox(
+  login: ImapLogin,
+  mailbox: string,
+  options: ExportOptions,
+  tuning: ExportTuning = {},
+): Promise<BackupManifest> {
   const { directory, signal } = options;
   signal?.throwIfAborted();
   const createdAt = new Date().toISOString();
@@ -237,7 +249,6 @@ export async function exportMailbox(login: ImapLogin, mailbox: string, options: 
   await rm(path.join(directory, MANIFEST_FILE), { force: true });
   await removeTempFiles(directory);
 
-  const T0=performance.now(); const tr=(m:string)=>process.env.PM_TRACE&&console.error((performance.now()-T0).toFixed(0).padStart(6),m);
   // Started first: the thread boots while the IMAP login is in flight.
   const worker = new FileWorker();
   let client: ImapFlow;
@@ -247,7 +258,6 @@ export async function exportMailbox(login: ImapLogin, mailbox: string, options: 
     await worker.terminate();
     throw error;
   }
-  tr('connected');
   const onAbort = () => {
     client.close();
     void worker.terminate();
@@ -257,6 +267,7 @@ export async function exportMailbox(login: ImapLogin, mailbox: string, options: 
   const readBack = new ReadBack(directory, worker);
   const written: BackupFolder[] = [];
   const syncs: Promise<void>[] = [];
+  let publicApiOnly = tuning.publicApiOnly ?? false;
   let currentTemp: string | undefined;
   let doing = 'listing folders';
   try {
@@ -266,9 +277,8 @@ export async function exportMailbox(login: ImapLogin, mailbox: string, options: 
     let messagesTotal = listedCounts.reduce((a, b) => a + b, 0);
     let messagesDone = 0;
     let bytesBefore = 0;
-    let bytesDone = 0;
     let lastReport = 0;
-    const report = (folder: string, folderIndex: number) => {
+    const report = (folder: string, folderIndex: number, bytesDone: number) => {
       lastReport = Date.now();
       const progress: ExportProgress = { folder, folderIndex, folderCount: listed.length, messagesDone, messagesTotal, bytesDone };
       options.onProgress?.(progress);
@@ -288,25 +298,21 @@ export async function exportMailbox(login: ImapLogin, mailbox: string, options: 
           // Without a UIDNEXT (non-compliant server) sequence numbers 1:EXISTS give the same snapshot.
           const byUid = box.uidNext > 1;
           const range = byUid ? `1:${box.uidNext - 1}` : `1:${exists}`;
-          const messages = client.fetch(range, { uid: true, source: true, internalDate: true }, { uid: byUid });
-          for await (const message of messages) {
+          const sink = (source: Buffer, date: Date) => {
             if (signal?.aborted) throw abortError(signal);
-            // Expunged under us: Dovecot answers without a body. The count check reports it.
-            if (!message.source) continue;
-            const date = message.internalDate instanceof Date ? message.internalDate : new Date(message.internalDate ?? 0);
-            const wait = writer.write(message.source, date);
-            if (wait) await wait;
+            const wait = writer.write(source, date);
             messagesDone++;
-            bytesDone = bytesBefore + writer.bytes;
-            if (options.onProgress && Date.now() - lastReport >= PROGRESS_INTERVAL_MS) report(folder.path, index);
-          }
+            if (options.onProgress && Date.now() - lastReport >= PROGRESS_INTERVAL_MS) report(folder.path, index, bytesBefore + writer.bytes);
+            return wait;
+          };
+          const via = await fetchMessages(client, range, byUid, sink, { publicApiOnly });
+          if (via === 'fetch') publicApiOnly = true;
         }
         summary = await writer.close();
       } catch (error) {
-        await writer.discard();
+        await writer.discard().catch(() => undefined);
         throw error;
       }
-      tr('fetched '+folder.path);
       const target = path.join(directory, file);
       await rename(currentTemp, target);
       currentTemp = undefined;
@@ -314,12 +320,11 @@ export async function exportMailbox(login: ImapLogin, mailbox: string, options: 
       written.push(entry);
       readBack.check(entry, exists);
       // Durability overlaps the next folder's download; all of it is awaited before the manifest.
-      const sync = process.env.PM_NOSYNC ? Promise.resolve() : fsyncPath(target);
+      const sync = fsyncPath(target);
       sync.catch(() => undefined);
       syncs.push(sync);
       bytesBefore += summary.bytes;
-      bytesDone = bytesBefore;
-      report(folder.path, index);
+      report(folder.path, index, bytesBefore);
     }
   } catch (error) {
     await worker.terminate();
@@ -331,7 +336,6 @@ export async function exportMailbox(login: ImapLogin, mailbox: string, options: 
     signal?.removeEventListener('abort', onAbort);
     await client.logout().catch(() => client.close());
   }
-  tr('logout');
 
   const manifest: BackupManifest = {
     mailbox,
@@ -345,9 +349,7 @@ export async function exportMailbox(login: ImapLogin, mailbox: string, options: 
   let problem: string | undefined;
   try {
     await Promise.all(syncs);
-    tr('synced');
     problem = await readBack.result();
-    tr('verified');
   } catch (error) {
     if (signal?.aborted) throw abortError(signal);
     throw error;
@@ -364,6 +366,5 @@ export async function exportMailbox(login: ImapLogin, mailbox: string, options: 
   await writeManifest(directory, verified);
   const keep = new Set(written.map((f) => f.file));
   for (const file of stale) if (!keep.has(file)) await rm(path.join(directory, file), { force: true });
-  tr('done');
   return verified;
 }

@@ -17,6 +17,8 @@ export const CAPABILITIES = [
   'disable',
   'enable',
   'delete',
+  'readForwarding',
+  'setRules',
 ] as const;
 
 export type Capability = (typeof CAPABILITIES)[number];
@@ -56,6 +58,34 @@ export interface ForwardingLimits {
   unmanagedRedirects: number;
 }
 
+/** One forwarding edge as the mail system reports it, whoever wrote it. */
+export interface ForwardingEdgeReading {
+  target: string;
+  /** Only some mail is forwarded (a sender/subject condition). An expiry alone does not count. */
+  conditional: boolean;
+  /** postmaster: a forward or rule Postmaster wrote; user: the mailbox owner's own script or settings. */
+  source: 'postmaster' | 'user';
+  ruleId?: string | undefined;
+  /** Human-readable condition, e.g. `header :contains "subject" "订单"`. */
+  condition?: string | undefined;
+}
+
+export type ForwardingReading =
+  | { mailbox: string; readable: true; edges: ForwardingEdgeReading[] }
+  /** The forwarding could not be read (an unparseable script, or no API for it): a finding of its own. */
+  | { mailbox: string; readable: false; error: string };
+
+/** A conditional forward as the provider stores it (see core/forwarding for the full rule). */
+export interface ProviderRule {
+  id: string;
+  targets: string[];
+  keepCopy: boolean;
+  match: 'all' | 'any';
+  senderContains?: string[] | undefined;
+  subjectContains?: string[] | undefined;
+  expiresAt?: string | undefined;
+}
+
 export interface RevokeResult {
   sessionsEnded: number;
 }
@@ -75,6 +105,10 @@ export interface MailProvider {
   setAutoReply(address: string, spec: AutoReplySpec): Promise<void>;
   clearAutoReply(address: string): Promise<void>;
   revokeSessions(address: string): Promise<RevokeResult>;
+  /** Everything this mailbox forwards, including what its owner set up outside Postmaster. */
+  readForwarding(address: string): Promise<ForwardingReading>;
+  /** Replaces Postmaster's conditional rules for the mailbox; [] removes them all. */
+  setRules(address: string, rules: ProviderRule[]): Promise<void>;
   disable(address: string): Promise<void>;
   enable(address: string): Promise<void>;
   /** Removes the account and its mail. Succeeds when the account is already gone. */

@@ -6,6 +6,7 @@
  */
 import { PostmasterError } from '../../core/errors.js';
 import type { ForwardingState } from '../../core/mailbox.js';
+import type { ForwardingEdgeReading, ForwardingReading } from '../../core/provider.js';
 import { extractForwarding, countRedirects } from './sieve/forwarding.js';
 import {
   isEmptyState,
@@ -105,6 +106,26 @@ export function forwardingOf(situation: ScriptSituation): ForwardingState | unde
     managed: unmanaged === 0,
     expiresAt: state.forward?.expiresAt,
   };
+}
+
+/** Every forwarding edge of the mailbox, Postmaster's and the owner's, or why it cannot be read. */
+export function readingOf(mailbox: string, situation: ScriptSituation): ForwardingReading {
+  const { state, userScriptText, texts } = situation;
+  const edges: ForwardingEdgeReading[] = [];
+  for (const target of state.forward?.targets ?? []) edges.push({ target: target.toLowerCase(), conditional: false, source: 'postmaster' });
+  for (const rule of state.rules ?? []) {
+    const condition = [...(rule.senderContains ?? []).map((v) => `from contains "${v}"`), ...(rule.subjectContains ?? []).map((v) => `subject contains "${v}"`)].join(rule.match === 'all' ? ' and ' : ' or ');
+    for (const target of rule.targets) edges.push({ target: target.toLowerCase(), conditional: true, source: 'postmaster', ruleId: rule.id, condition });
+  }
+  if (userScriptText !== undefined && !state.userScriptSuspended) {
+    try {
+      const found = extractForwarding(userScriptText, { loadInclude: (name) => texts.get(name), scriptName: state.userScript ?? undefined });
+      for (const r of found.redirects) edges.push({ target: r.target.toLowerCase(), conditional: r.conditional, source: 'user', condition: r.condition });
+    } catch (error) {
+      return { mailbox, readable: false, error: `Sieve script "${state.userScript}" cannot be read: ${(error as Error).message}` };
+    }
+  }
+  return { mailbox, readable: true, edges };
 }
 
 /** Redirects in the user's own script (not Postmaster's): they count against MAXREDIRECTS too. */

@@ -5,16 +5,17 @@
  * - The doveadm HTTP API ends sessions, deletes mail, and edits Sieve once a login is disabled.
  * - The passwd-file holds the accounts: disable, enable and delete edit it atomically.
  */
-import { CAPABILITIES, type AutoReplySpec, type ExportOptions, type ForwardingLimits, type ForwardingSpec, type MailProvider } from '../../core/provider.js';
+import { CAPABILITIES, type AutoReplySpec, type ExportOptions, type ForwardingLimits, type ForwardingReading, type ForwardingSpec, type MailProvider, type ProviderRule } from '../../core/provider.js';
 import type { Mailbox } from '../../core/mailbox.js';
 import type { BackupManifest } from '../../core/backup.js';
 import { PostmasterError } from '../../core/errors.js';
 import { isManageSieveError } from './managesieve/errors.js';
+import type { PostmasterSieveState } from './sieve/postmaster-script.js';
 import { exportMailbox, type ImapLogin } from '../shared/imap-export.js';
 import { DoveadmClient } from './doveadm.js';
 import { readPasswdFile, removeEntry, setLoginDisabled, type PasswdEntry } from './passwd-file.js';
 import { doveadmScripts, openManageSieve, type ManageSieveLogin, type SieveScripts } from './sieve-scripts.js';
-import { forwardingOf, readSituation, unmanagedRedirects, updateState } from './owned-script.js';
+import { forwardingOf, readingOf, readSituation, unmanagedRedirects, updateState } from './owned-script.js';
 
 export interface DovecotSettings {
   imapUrl: string;
@@ -123,6 +124,19 @@ export class DovecotProvider implements MailProvider {
    * as the mailbox is really refused, then ends any session opened in that second: "disabled"
    * means no way in, not "will be disabled shortly".
    */
+  async readForwarding(address: string): Promise<ForwardingReading> {
+    return readingOf(address.toLowerCase(), await readSituation(doveadmScripts(this.doveadm, address)));
+  }
+
+  async setRules(address: string, rules: ProviderRule[]): Promise<void> {
+    await this.withScripts(address, (scripts) =>
+      updateState(scripts, (state) => {
+        const { rules: _old, ...rest } = state;
+        return rules.length ? { ...rest, rules: rules.map(toSieveRule) } : rest;
+      }),
+    );
+  }
+
   async disable(address: string): Promise<void> {
     await setLoginDisabled(this.settings.passwdFile, address, true, DISABLED_REASON);
     await this.waitForLogin(address, 'refused');
@@ -180,6 +194,18 @@ export class DovecotProvider implements MailProvider {
       await scripts.close();
     }
   }
+}
+
+function toSieveRule(rule: ProviderRule): NonNullable<PostmasterSieveState['rules']>[number] {
+  return {
+    id: rule.id,
+    targets: rule.targets,
+    keepCopy: rule.keepCopy,
+    match: rule.match,
+    senderContains: rule.senderContains,
+    subjectContains: rule.subjectContains,
+    expiresAt: rule.expiresAt,
+  };
 }
 
 function toMailbox(entry: PasswdEntry): Mailbox {

@@ -24,7 +24,7 @@ export interface PostmasterSieveState {
   /** Dates as for `expiresAt`, both inclusive. */
   autoReply?: { subject: string; body: string; addresses: string[]; startDate?: string; endDate?: string; days?: number };
   /** Conditional forwards: each sender/subject value is one condition; `match` combines them. */
-  rules?: Array<{ id: string; targets: string[]; keepCopy: boolean; match: 'all' | 'any'; senderContains?: string[]; subjectContains?: string[] }>;
+  rules?: Array<{ id: string; targets: string[]; keepCopy: boolean; match: 'all' | 'any'; senderContains?: string[]; subjectContains?: string[]; expiresAt?: string }>;
 }
 
 const STATE_MARKER = '# postmaster-state v1: ';
@@ -57,6 +57,7 @@ const stateSchema = z.object({
         match: z.enum(['all', 'any']),
         senderContains: z.array(z.string()).optional(),
         subjectContains: z.array(z.string()).optional(),
+        expiresAt: when.optional(),
       }),
     )
     .optional(),
@@ -85,7 +86,10 @@ export function renderPostmasterScript(input: PostmasterSieveState): string {
     if (tests.length === 0) {
       throw new PostmasterError('BadInput', `forwarding rule ${rule.id} has no condition`, { hint: 'give it a sender or subject condition, or make it the mailbox forward' });
     }
-    body.push(`# Rule ${asciiJson(rule.id)}`, `if ${combine(rule.match === 'all' ? 'allof' : 'anyof', tests)} {`, ...redirects(rule.targets, rule.keepCopy), '}');
+    const matches = combine(rule.match === 'all' ? 'allof' : 'anyof', tests);
+    // Like the forward, a rule stops at its expiry on the server itself, sweep or no sweep.
+    const test = rule.expiresAt ? `allof(${dateTest('le', rule.expiresAt, requires)}, ${matches})` : matches;
+    body.push(`# Rule ${asciiJson(rule.id)}`, `if ${test} {`, ...redirects(rule.targets, rule.keepCopy), '}');
   }
 
   if (state.forward?.targets.length) {

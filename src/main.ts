@@ -7,6 +7,7 @@ import { ConfigError, loadConfig, loadDotEnv } from './config.js';
 import { createLogger } from './logger.js';
 import { composePostmaster } from './compose.js';
 import { startSweepJob } from './scheduler/sweep-job.js';
+import { createSlackApp, SlackStartError, type SlackApp } from './slack/app.js';
 
 /** `beforeExit` lets a caller (the sandbox) stop what it started after Postmaster has stopped. */
 export async function main(options: { beforeExit?: () => Promise<void> } = {}): Promise<void> {
@@ -23,12 +24,28 @@ export async function main(options: { beforeExit?: () => Promise<void> } = {}): 
   }
   const logger = createLogger({ level: config.LOG_LEVEL });
   const app = await composePostmaster(config, logger);
+  // Slack first: the sweep starts at once, and its run events should reach Slack's thread updates.
+  let slack: SlackApp | undefined;
+  if (config.slack) {
+    slack = createSlackApp({ postmaster: app, slack: config.slack, logger });
+    try {
+      await slack.start();
+    } catch (error) {
+      if (!(error instanceof SlackStartError)) throw error;
+      process.stderr.write(`postmaster: ${error.message}\n`);
+      await app.close();
+      await options.beforeExit?.();
+      process.exit(1);
+    }
+  }
   const sweep = startSweepJob(app.offboarding, logger, config.SWEEP_CRON);
-  logger.info({ provider: app.provider.name, store: config.STORE_URL.split('://')[0], sweep: config.SWEEP_CRON }, 'postmaster is running');
+  const front = config.slack ? (config.slack.SLACK_APP_TOKEN ? 'slack (socket mode)' : `slack (http :${config.slack.PORT})`) : 'none (set SLACK_BOT_TOKEN to enable Slack)';
+  logger.info({ provider: app.provider.name, store: config.STORE_URL.split('://')[0], sweep: config.SWEEP_CRON, front }, 'postmaster is running');
 
   const stop = async (signal: string) => {
     logger.info({ signal }, 'stopping');
     sweep.stop();
+    await slack?.stop();
     await app.close();
     await options.beforeExit?.();
     process.exit(0);

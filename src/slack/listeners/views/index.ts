@@ -1,0 +1,10 @@
+import type { App } from '@slack/bolt';
+import type { SlackContext } from '../../context.js';
+import { CALLBACK } from '../../ids.js';
+import { offboardSubmit } from './offboard-submit.js';
+import { rejectSubmit } from './reject-submit.js';
+
+export function register(app: App, ctx: SlackContext): void {
+  app.view(CALLBACK.offboard, offboardSubmit(ctx));
+  app.view(CALLBACK.reject, rejectSubmit(ctx));
+}

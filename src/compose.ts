@@ -13,6 +13,9 @@ import { requestRepository } from './store/requests.js';
 import { auditLog } from './store/audit-log.js';
 import { backupVault } from './store/backup-vault.js';
 import { createProvider } from './providers/index.js';
+import { ForwardingService } from './core/forwarding/service.js';
+import { sensitiveMatcher } from './core/forwarding/sensitive.js';
+import { auditHistory, ruleRepository } from './store/rules.js';
 import type { AuditLog } from './core/ports.js';
 import type { RunEvent, RunObserver } from './core/offboarding/runner.js';
 
@@ -25,6 +28,7 @@ export interface Postmaster {
   provider: MailProvider;
   audit: AuditLog;
   offboarding: OffboardingService;
+  forwarding: ForwardingService;
   close(): Promise<void>;
 }
 
@@ -40,24 +44,41 @@ export async function composePostmaster(config: Config, logger: Logger, override
   const audit = auditLog(store, clock);
   const runEvents = new RunEventHub();
   runEvents.subscribe(logRunEvents(logger));
+  const requests = requestRepository(store);
+  const policy = {
+    requesters: new Set(config.POSTMASTER_REQUESTERS),
+    approvers: new Set(config.POSTMASTER_APPROVERS),
+    approvalWindowMs: config.APPROVAL_WINDOW_HOURS * 3_600_000,
+  };
   const offboarding = new OffboardingService({
     provider,
-    requests: requestRepository(store),
+    requests,
     audit,
     vault: backupVault(path.resolve(config.BACKUP_DIR)),
     clock,
-    policy: {
-      requesters: new Set(config.POSTMASTER_REQUESTERS),
-      approvers: new Set(config.POSTMASTER_APPROVERS),
-      approvalWindowMs: config.APPROVAL_WINDOW_HOURS * 3_600_000,
-    },
+    policy,
     domain: config.MAIL_DOMAIN,
     forwardDefaultDays: config.FORWARD_DEFAULT_DAYS,
     observe: (event) => runEvents.emit(event),
   });
+  const forwarding = new ForwardingService({
+    provider,
+    rules: ruleRepository(store),
+    requests,
+    history: auditHistory(store),
+    audit,
+    clock,
+    policy,
+    domain: config.MAIL_DOMAIN,
+    allowedDomains: config.FORWARD_ALLOWED_DOMAINS.map((d) => d.toLowerCase()),
+    sensitive: sensitiveMatcher(config.SENSITIVE_MAILBOXES, config.MAIL_DOMAIN),
+    timeZone: config.AUDIT_TZ,
+    concurrency: config.AUDIT_CONCURRENCY,
+  });
   return {
     config,
     runEvents,
+    forwarding,
     logger,
     store,
     provider,

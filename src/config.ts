@@ -57,6 +57,19 @@ const BaseSchema = z.object({
   APPROVAL_WINDOW_HOURS: positiveInt(72),
   FORWARD_DEFAULT_DAYS: positiveInt(90),
   SWEEP_CRON: z.string().default('*/5 * * * *'),
+  FORWARD_ALLOWED_DOMAINS: list,
+  SENSITIVE_MAILBOXES: list,
+  AUDIT_CRON: z.string().default('0 9 * * 1'),
+  AUDIT_TZ: z.string().default('Asia/Shanghai').refine((zone) => {
+    try {
+      new Intl.DateTimeFormat('en', { timeZone: zone });
+      return true;
+    } catch {
+      return false;
+    }
+  }, 'must be an IANA time zone like Asia/Shanghai or Europe/Berlin'),
+  /** How many mailboxes the audit reads from the mail system at once. */
+  AUDIT_CONCURRENCY: positiveInt(8),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

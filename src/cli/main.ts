@@ -10,6 +10,8 @@ import { registerShow } from './commands/show.js';
 import { registerMailboxes } from './commands/mailboxes.js';
 import { registerLog } from './commands/log.js';
 import { registerSweep } from './commands/sweep.js';
+import { registerForward } from './commands/forward.js';
+import { registerAudit } from './commands/audit.js';
 import { EXIT_REFUSED } from './output.js';
 
 export function buildProgram(): Command {
@@ -17,7 +19,7 @@ export function buildProgram(): Command {
     .description('Mailbox offboarding with approvals, and forwarding guardrails, for mail admins')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
-  for (const register of [registerOffboard, registerApprove, registerDecide, registerResume, registerShow, registerMailboxes, registerLog, registerSweep]) {
+  for (const register of [registerOffboard, registerApprove, registerDecide, registerResume, registerShow, registerMailboxes, registerLog, registerSweep, registerForward, registerAudit]) {
     register(program);
   }
   program.commands.forEach((command) => command.exitOverride());

@@ -5,6 +5,8 @@
 import type { BackupManifest } from './backup.js';
 import type { OffboardingRequest } from './offboarding/model.js';
 import type { AuditDraft, AuditEntry } from './audit/entry.js';
+import type { ForwardingRule } from './forwarding/rule.js';
+import type { Finding } from './findings/model.js';
 
 export interface Clock {
   now(): Date;
@@ -37,4 +39,18 @@ export interface BackupVault {
   directoryFor(mailbox: string, runId: string): string;
   /** Re-reads a finished backup and checks it against its manifest (counts and sha256). */
   verify(directory: string, manifest: BackupManifest): Promise<{ ok: true } | { ok: false; problem: string }>;
+}
+
+export interface RuleRepository {
+  get(id: string): Promise<ForwardingRule | undefined>;
+  list(): Promise<ForwardingRule[]>;
+  /** Fails with Conflict when the id is taken. */
+  create(rule: ForwardingRule): Promise<void>;
+  delete(id: string): Promise<void>;
+}
+
+/** The findings of the last recorded (scheduled) audit, for "what changed since last week". */
+export interface AuditHistory {
+  last(): Promise<{ at: string; findings: Finding[] } | undefined>;
+  record(at: string, findings: Finding[]): Promise<void>;
 }

@@ -7,14 +7,18 @@ import { renderRequestLine } from '../render.js';
 export function registerSweep(program: Command): void {
   program
     .command('sweep')
-    .description('run what is due: scheduled offboardings, deletes past retention, interrupted runs (safe to run twice)')
+    .description('run what is due: scheduled offboardings, deletes past retention, interrupted runs, expired forwards (safe to run twice)')
     .option('--json', 'print the requests that ran as JSON')
     .action(async (options: { json?: boolean }) =>
       withPostmaster(async (app) => {
         const ran = await app.offboarding.sweep(stderrProgress());
-        if (options.json) printJson(ran);
-        else if (ran.length === 0) print('nothing is due');
-        else ran.forEach((r) => print(renderRequestLine(r)));
+        const expired = await app.forwarding.sweepExpired();
+        if (options.json) printJson({ ran, expired });
+        else if (ran.length === 0 && expired.length === 0) print('nothing is due');
+        else {
+          ran.forEach((r) => print(renderRequestLine(r)));
+          expired.forEach((e) => print(`expired ${e.kind === 'rule' ? 'rule' : 'offboarding forward'} ${e.id}: ${e.mailbox} -> ${e.targets.join(', ')} (ended ${e.expiresAt})`));
+        }
         return ran.some((r) => r.state === 'failed') ? EXIT_FAILED : 0;
       }),
     );

@@ -95,6 +95,8 @@ export const OffboardingRequestSchema = z.object({
   /** Held while a process executes the run; an expired lease means that process died. */
   lease: z.object({ owner: z.string(), until: z.string() }).optional(),
   backup: z.object({ directory: z.string(), manifest: BackupManifestSchema }).optional(),
+  /** When the expiry sweep removed the offboarding's forward. */
+  forwardRemovedAt: z.string().optional(),
   /** Bumped on every change; used by compare-and-set. */
   version: z.number().int().nonnegative(),
   updatedAt: z.string(),

@@ -7,6 +7,8 @@ import { ConfigError, loadConfig, loadDotEnv } from './config.js';
 import { createLogger } from './logger.js';
 import { composePostmaster } from './compose.js';
 import { startSweepJob } from './scheduler/sweep-job.js';
+import { startSlotJob, type SlotState } from './scheduler/slot-job.js';
+import { systemClock } from './core/ports.js';
 import { createSlackApp, SlackStartError, type SlackApp } from './slack/app.js';
 
 /** `beforeExit` lets a caller (the sandbox) stop what it started after Postmaster has stopped. */
@@ -38,13 +40,28 @@ export async function main(options: { beforeExit?: () => Promise<void> } = {}): 
       process.exit(1);
     }
   }
-  const sweep = startSweepJob(app.offboarding, logger, config.SWEEP_CRON);
+  const sweep = startSweepJob({ offboarding: app.offboarding, forwarding: app.forwarding, logger, pattern: config.SWEEP_CRON });
+  const weeklyAudit = startSlotJob(
+    {
+      name: 'weekly-audit',
+      pattern: config.AUDIT_CRON,
+      timezone: config.AUDIT_TZ,
+      clock: systemClock,
+      state: app.store.collection<SlotState>('schedules'),
+      run: async (slot) => {
+        const report = await app.forwarding.runAudit({ record: true });
+        logger.info({ slot: slot.toISOString(), counts: report.summary.counts, headline: report.summary.headline }, 'weekly forwarding audit');
+      },
+    },
+    (error) => logger.error({ err: error }, 'weekly audit failed; it runs again at the next tick or restart'),
+  );
   const front = config.slack ? (config.slack.SLACK_APP_TOKEN ? 'slack (socket mode)' : `slack (http :${config.slack.PORT})`) : 'none (set SLACK_BOT_TOKEN to enable Slack)';
   logger.info({ provider: app.provider.name, store: config.STORE_URL.split('://')[0], sweep: config.SWEEP_CRON, front }, 'postmaster is running');
 
   const stop = async (signal: string) => {
     logger.info({ signal }, 'stopping');
     sweep.stop();
+    weeklyAudit.stop();
     await slack?.stop();
     await app.close();
     await options.beforeExit?.();

@@ -15,6 +15,8 @@ interface Job {
 export interface ChildResult {
   seconds: number;
   maxRssMB: number;
+  /** RSS once the modules are loaded, before the export starts: the floor the export adds to. */
+  startRssMB: number;
   messages: number;
   bytes: number;
   folders: number;
@@ -26,6 +28,7 @@ if (!job) {
   console.error('export-child: POSTMASTER_BENCH_JOB is not set (run bench/export.ts instead)');
   process.exit(2);
 }
+const startRssMB = process.memoryUsage().rss / 1024 / 1024;
 const started = performance.now();
 const manifest = await exportMailbox(job.login, job.mailbox, { directory: job.directory, runId: 'bench' });
 const seconds = (performance.now() - started) / 1000;
@@ -33,6 +36,7 @@ const result: ChildResult = {
   seconds,
   // Linux reports ru_maxrss in KiB.
   maxRssMB: process.resourceUsage().maxRSS / 1024,
+  startRssMB,
   messages: manifest.totalMessages,
   bytes: manifest.totalBytes,
   folders: manifest.folders.length,

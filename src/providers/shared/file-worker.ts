@@ -7,9 +7,9 @@
  * read-back off the main thread lets them run on the idle core instead of lengthening the export.
  *
  * Why source text (eval) rather than a module file: the worker must start the same way under tsx,
- * vitest and compiled JS. A module entry would need the TypeScript loader inside the worker (tsx
- * adds ~30 MB and ~100 ms there, vitest does not hook workers at all). This code is plain CommonJS
- * on Node built-ins only, and it is exercised by the mbox unit tests and the export tests.
+ * vitest and compiled JS. A .ts module entry would need the TypeScript loader inside the worker
+ * (tsx adds ~30 MB there; vitest's transform does not reach worker threads). This code is plain
+ * CommonJS on Node built-ins only; test/unit/mbox-writer.test.ts and the export tests run it.
  */
 import { Worker } from 'node:worker_threads';
 
@@ -32,7 +32,7 @@ function reply(id, value, transfer) {
 }
 
 function fail(id, error, extra, transfer) {
-  const detail = { message: String((error && error.message) || error), code: error && error.code };
+  const detail = { message: String((error && error.message) || error), code: error && error.code, syscall: error && error.syscall };
   parentPort.postMessage(Object.assign({ id, error: detail }, extra), transfer);
 }
 
@@ -131,7 +131,7 @@ export interface ScanResult {
 
 interface Reply {
   id: number;
-  error?: { message: string; code?: string };
+  error?: ErrorDetail;
   buffer?: ArrayBuffer;
   bytes?: number;
   sha256?: string;
@@ -143,9 +143,17 @@ interface Pending {
   reject: (error: Error) => void;
 }
 
-function toError(detail: { message: string; code?: string }): Error {
+interface ErrorDetail {
+  message: string;
+  code?: string;
+  syscall?: string;
+}
+
+/** Rebuilds the worker's error with the fields callers branch on (ENOENT, ENOSPC, ...). */
+function toError(detail: ErrorDetail): Error {
   const error = new Error(detail.message) as NodeJS.ErrnoException;
   if (detail.code) error.code = detail.code;
+  if (detail.syscall) error.syscall = detail.syscall;
   return error;
 }
 

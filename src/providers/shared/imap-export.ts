@@ -81,9 +81,9 @@ function scrub(text: string, login: ImapLogin): string {
   return encoded.reduce((out, secret) => out.split(secret).join('***'), text);
 }
 
-function imapFailure(error: unknown, login: ImapLogin, doing: string): PostmasterError {
+function imapFailure(error: unknown, login: ImapLogin, doing: string, directory: string): PostmasterError {
   if (error instanceof PostmasterError) return error;
-  const e = (error ?? {}) as ImapErrorShape;
+  const e = (error ?? {}) as ImapErrorShape & { syscall?: string };
   const server = `${login.host}:${login.port}`;
   const detail = e.responseText ? `: ${e.responseText}` : '';
   if (e.authenticationFailed || e.serverResponseCode === 'AUTHENTICATIONFAILED') {
@@ -94,6 +94,12 @@ function imapFailure(error: unknown, login: ImapLogin, doing: string): Postmaste
   if ((e.code && NETWORK_CODES.has(e.code)) || /timed? ?out|closed/i.test(e.message ?? '')) {
     return new PostmasterError('Unavailable', scrub(`IMAP server ${server} could not be reached while ${doing} (${e.code ?? e.message ?? 'error'})`, login), {
       hint: 'check that the mail server is up and the host and port are right',
+    });
+  }
+  if (e.syscall) {
+    // The local side: disk full, permissions, a directory removed under us.
+    return new PostmasterError('Unavailable', `writing the backup to ${directory} failed while ${doing}: ${e.message ?? e.code}`, {
+      hint: 'check free space and permissions of the backup directory',
     });
   }
   const reason = e.responseText ?? e.message ?? String(error);
@@ -124,7 +130,7 @@ async function connect(login: ImapLogin): Promise<ImapFlow> {
     await client.connect();
   } catch (error) {
     client.close();
-    throw imapFailure(error, login, 'logging in');
+    throw imapFailure(error, login, 'logging in', '');
   }
   return client;
 }
@@ -153,8 +159,9 @@ async function writeManifest(directory: string, manifest: BackupManifest): Promi
   await writeFile(temp, `${JSON.stringify(manifest, null, 2)}\n`, { mode: 0o600 });
   await fsyncPath(temp);
   await rename(temp, path.join(directory, MANIFEST_FILE));
-  // The rename is only durable once the directory entry is.
-  await fsyncPath(directory);
+  // The rename is only durable once the directory entry is. Best effort: not every platform
+  // can fsync a directory, and verifyBackup re-reads everything before a delete anyway.
+  await fsyncPath(directory).catch(() => undefined);
 }
 
 /** Files a previous run in this directory listed, so a re-run can remove the ones it no longer writes. */
@@ -180,8 +187,7 @@ function abortError(signal: AbortSignal): unknown {
 
 /**
  * Reads each finished file back (in the file worker) while the next folder downloads, so by the
- * time the last folder arrives most of the verification is done. The worker serves one request at
- * a time per kind, so scans run one after another.
+ * time the last folder arrives most of the verification is done. Scans are chained, one at a time.
  */
 class ReadBack {
   private chain: Promise<void> = Promise.resolve();
@@ -258,10 +264,9 @@ export async function exportMailbox(
     await worker.terminate();
     throw error;
   }
-  const onAbort = () => {
-    client.close();
-    void worker.terminate();
-  };
+  // Closing the socket fails whatever IMAP command is pending; the file worker is left to finish
+  // its current step so it closes its file descriptors, and is stopped on the way out.
+  const onAbort = () => client.close();
   signal?.addEventListener('abort', onAbort, { once: true });
   const pool = new BufferPool();
   const readBack = new ReadBack(directory, worker);
@@ -281,7 +286,11 @@ export async function exportMailbox(
     const report = (folder: string, folderIndex: number, bytesDone: number) => {
       lastReport = Date.now();
       const progress: ExportProgress = { folder, folderIndex, folderCount: listed.length, messagesDone, messagesTotal, bytesDone };
-      options.onProgress?.(progress);
+      try {
+        options.onProgress?.(progress);
+      } catch {
+        // Progress is a courtesy (a chat thread update); a failing listener must not fail a backup.
+      }
     };
 
     for (const [index, folder] of listed.entries()) {
@@ -327,11 +336,12 @@ export async function exportMailbox(
       report(folder.path, index, bytesBefore);
     }
   } catch (error) {
+    await readBack.result().catch(() => undefined);
     await worker.terminate();
     if (currentTemp) await rm(currentTemp, { force: true });
     await Promise.allSettled(syncs);
     if (signal?.aborted) throw abortError(signal);
-    throw imapFailure(error, login, doing);
+    throw imapFailure(error, login, doing, directory);
   } finally {
     signal?.removeEventListener('abort', onAbort);
     await client.logout().catch(() => client.close());
@@ -350,6 +360,7 @@ export async function exportMailbox(
   try {
     await Promise.all(syncs);
     problem = await readBack.result();
+    signal?.throwIfAborted();
   } catch (error) {
     if (signal?.aborted) throw abortError(signal);
     throw error;

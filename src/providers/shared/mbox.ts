@@ -178,6 +178,8 @@ export function splitMbox(file: Buffer): MboxMessage[] {
  * and the temp names (which start with '.') can never clash with a final one.
  */
 export function encodeFolderName(folder: string): string {
+  // An empty name would give the hidden file ".mbox"; the encoding below never yields '~'.
+  if (folder === '') return '~';
   let out = '';
   for (const byte of Buffer.from(folder, 'utf8')) {
     const isSafe =
@@ -192,8 +194,9 @@ const MAX_ENCODED = 180;
 
 /**
  * Assigns a file name to each folder, in order. Long names are cut and suffixed with a hash of the
- * full name. Names that differ only in letter case get a "~N" suffix ('~' never appears in an
- * encoded name), because macOS and Windows filesystems would fold them into one file.
+ * full name. A name that equals an earlier one ignoring letter case gets a "~N" suffix (the
+ * encoding itself never yields '~' after a character), because macOS and Windows filesystems
+ * would fold the two into one file.
  */
 export function mboxFileNames(folders: readonly string[]): string[] {
   const seen = new Set<string>();

@@ -10,6 +10,7 @@ import { startSweepJob } from './scheduler/sweep-job.js';
 import { startSlotJob, type SlotState } from './scheduler/slot-job.js';
 import { systemClock } from './core/ports.js';
 import { createSlackApp, SlackStartError, type SlackApp } from './slack/app.js';
+import { createSlackReporter, type SlackReporter } from './slack/audit-report.js';
 
 /** `beforeExit` lets a caller (the sandbox) stop what it started after Postmaster has stopped. */
 export async function main(options: { beforeExit?: () => Promise<void> } = {}): Promise<void> {
@@ -28,6 +29,7 @@ export async function main(options: { beforeExit?: () => Promise<void> } = {}): 
   const app = await composePostmaster(config, logger);
   // Slack first: the sweep starts at once, and its run events should reach Slack's thread updates.
   let slack: SlackApp | undefined;
+  let reporter: SlackReporter | undefined;
   if (config.slack) {
     slack = createSlackApp({ postmaster: app, slack: config.slack, logger });
     try {
@@ -39,8 +41,17 @@ export async function main(options: { beforeExit?: () => Promise<void> } = {}): 
       await options.beforeExit?.();
       process.exit(1);
     }
+    reporter = createSlackReporter({ postmaster: app, slack: config.slack, logger });
   }
-  const sweep = startSweepJob({ offboarding: app.offboarding, forwarding: app.forwarding, logger, pattern: config.SWEEP_CRON });
+  const sweep = startSweepJob({
+    offboarding: app.offboarding,
+    forwarding: app.forwarding,
+    logger,
+    pattern: config.SWEEP_CRON,
+    onExpired: async (notices) => {
+      await reporter?.postExpiryNotices(notices);
+    },
+  });
   const weeklyAudit = startSlotJob(
     {
       name: 'weekly-audit',
@@ -49,8 +60,12 @@ export async function main(options: { beforeExit?: () => Promise<void> } = {}): 
       clock: systemClock,
       state: app.store.collection<SlotState>('schedules'),
       run: async (slot) => {
-        const report = await app.forwarding.runAudit({ record: true });
+        const report = await app.forwarding.runAudit();
         logger.info({ slot: slot.toISOString(), counts: report.summary.counts, headline: report.summary.headline }, 'weekly forwarding audit');
+        // A failed post throws, which gives the slot back: the next tick posts it again, still
+        // compared with the last report that was delivered.
+        await reporter?.postAuditReport(report);
+        await app.forwarding.recordBaseline(report);
       },
     },
     (error) => logger.error({ err: error }, 'weekly audit failed; it runs again at the next tick or restart'),

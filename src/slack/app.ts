@@ -25,7 +25,7 @@ import { guardRequests } from './request-guard.js';
 import { ThreadProgress } from './thread-progress.js';
 
 export interface SlackAppOptions {
-  postmaster: Pick<Postmaster, 'config' | 'offboarding' | 'audit' | 'store' | 'runEvents'>;
+  postmaster: Pick<Postmaster, 'config' | 'offboarding' | 'forwarding' | 'audit' | 'store' | 'runEvents'>;
   slack: SlackConfig;
   logger: Logger;
   /** HTTP mode: interface to listen on (default all); tests use 127.0.0.1. */

@@ -17,7 +17,7 @@ import type { OffboardingRequest } from '../core/offboarding/model.js';
 
 type WebClient = webApi.WebClient;
 
-export type SlackPostmaster = Pick<Postmaster, 'config' | 'offboarding' | 'audit' | 'store' | 'runEvents'>;
+export type SlackPostmaster = Pick<Postmaster, 'config' | 'offboarding' | 'forwarding' | 'audit' | 'store' | 'runEvents'>;
 
 export interface SlackContext {
   postmaster: SlackPostmaster;

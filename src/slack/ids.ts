@@ -7,6 +7,7 @@ export const CALLBACK = {
   offboardLoading: 'offboard_loading',
   offboard: 'offboard_submit',
   reject: 'reject_submit',
+  forwardAdd: 'forward_add_submit',
 } as const;
 
 export const ACTION = {
@@ -16,6 +17,12 @@ export const ACTION = {
   markDone: 'mark_step_done',
   /** Enter pressed in the successor field: the auto-reply template is rewritten to name them. */
   successor: 'successor_entered',
+  /** "Remove" in a /forward list: requesters and approvers remove the rule. */
+  forwardRemove: 'forward_remove',
+  /** "Remove forward" in the audit report: approvers remove; a requester asks an approver. */
+  auditRemove: 'audit_remove_forward',
+  /** "Remove forward" on a removal request in the approvals channel: approvers only. */
+  auditRemoveApproved: 'audit_remove_forward_approved',
 } as const;
 
 export const BLOCK = {
@@ -32,6 +39,15 @@ export const BLOCK = {
   reason: 'reason',
   rejectReason: 'reject_reason',
   decision: 'decision',
+  fwMailbox: 'fw_mailbox',
+  fwTargets: 'fw_targets',
+  fwKeepCopy: 'fw_keep_copy',
+  fwSubject: 'fw_subject',
+  fwSender: 'fw_sender',
+  fwMatch: 'fw_match',
+  fwExpires: 'fw_expires',
+  fwOwner: 'fw_owner',
+  fwReason: 'fw_reason',
 } as const;
 
 /** Each input block holds one element; its action id is the block id plus this suffix. */

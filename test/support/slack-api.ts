@@ -12,7 +12,11 @@
  * - more than 50 blocks in a message or 100 in a view, or a modal title over 24 characters, is
  *   refused (`invalid_blocks` / `invalid_arguments`);
  * - a 429 with Retry-After can be injected for a method.
- * It also serves response_url endpoints (`/response/<n>`) and records what is posted there.
+ * It also serves response_url endpoints (`/response/<n>`) and records what is posted there, and
+ * the files.uploadV2 flow as @slack/web-api runs it: files.getUploadURLExternal (filename, length)
+ * answers an upload_url on this server (`/upload/<file id>`), the client POSTs the bytes there as
+ * multipart form data (field `body`), then files.completeUploadExternal (files: [{ id, title }],
+ * channel_id) shares them. `uploads` holds each file with its bytes and where it was shared.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -32,6 +36,20 @@ export interface ResponseUrlPost {
   at: number;
 }
 
+export interface UploadedFile {
+  id: string;
+  filename: string;
+  /** What files.getUploadURLExternal was told the length would be. */
+  length: number;
+  /** The bytes POSTed to the upload_url, as UTF-8; undefined until they arrive. */
+  content?: string;
+  title?: string;
+  /** Set by files.completeUploadExternal. */
+  channel?: string;
+  threadTs?: string;
+  completed: boolean;
+}
+
 export interface SlackUser {
   id: string;
   name: string;
@@ -47,7 +65,7 @@ export interface StoredMessage {
   updates: number;
 }
 
-const JSON_FIELDS = new Set(['blocks', 'view', 'attachments', 'metadata']);
+const JSON_FIELDS = new Set(['blocks', 'view', 'attachments', 'metadata', 'files']);
 
 export class SlackApi {
   readonly calls: RecordedCall[] = [];
@@ -55,6 +73,7 @@ export class SlackApi {
   readonly messages = new Map<string, StoredMessage>();
   readonly views = new Map<string, { view: any; hash: string; user?: string }>();
   readonly users = new Map<string, SlackUser>();
+  readonly uploads = new Map<string, UploadedFile>();
   private readonly rateLimits = new Map<string, { retryAfter: number; times: number }>();
   private readonly failures = new Map<string, { error: string; times: number }>();
   private readonly waiters = new Set<() => void>();
@@ -149,6 +168,17 @@ export class SlackApi {
     if (path.startsWith('/response/')) {
       this.responsePosts.push({ id: path.slice('/response/'.length), body: JSON.parse(raw || '{}'), at: Date.now() });
       send(200, { ok: true });
+      this.notify();
+      return;
+    }
+    if (path.startsWith('/upload/')) {
+      const upload = this.uploads.get(path.slice('/upload/'.length));
+      if (!upload) return send(404, { ok: false, error: 'unknown_upload' });
+      const form = await new Request(this.origin, { method: 'POST', headers: { 'content-type': String(req.headers['content-type'] ?? '') }, body: Buffer.concat(chunks) }).formData();
+      const file = form.get('body');
+      upload.content = typeof file === 'string' ? file : file ? await file.text() : raw;
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.end(`OK - ${Buffer.byteLength(upload.content)}`);
       this.notify();
       return;
     }
@@ -255,6 +285,29 @@ export class SlackApi {
         const user = this.users.get(String(args.user));
         if (!user) return { ok: false, error: 'user_not_found' };
         return { ok: true, user: { id: user.id, name: user.name, profile: user.email ? { email: user.email, real_name: user.name } : { real_name: user.name } } };
+      }
+      case 'files.getUploadURLExternal': {
+        if (!args.filename) return { ok: false, error: 'invalid_arguments' };
+        const length = Number(args.length);
+        if (!Number.isInteger(length) || length < 1) return { ok: false, error: 'invalid_arguments' };
+        const id = `F${++this.seq}`;
+        this.uploads.set(id, { id, filename: String(args.filename), length, completed: false });
+        return { ok: true, upload_url: `${this.origin}/upload/${id}`, file_id: id };
+      }
+      case 'files.completeUploadExternal': {
+        const files = Array.isArray(args.files) ? (args.files as Array<{ id: string; title?: string }>) : [];
+        if (files.length === 0) return { ok: false, error: 'invalid_arguments' };
+        const done = [];
+        for (const file of files) {
+          const upload = this.uploads.get(file.id);
+          if (!upload || upload.content === undefined) return { ok: false, error: 'file_not_found' };
+          upload.title = file.title;
+          if (args.channel_id) upload.channel = String(args.channel_id);
+          if (args.thread_ts) upload.threadTs = String(args.thread_ts);
+          upload.completed = true;
+          done.push({ id: upload.id, name: upload.filename, title: upload.title ?? upload.filename, size: Buffer.byteLength(upload.content) });
+        }
+        return { ok: true, files: done };
       }
       case 'conversations.open':
         return { ok: true, channel: { id: `D${String(args.users).split(',')[0]}` } };

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { loadConfig, type SlackConfig } from '../../src/config.js';
-import { createLogger } from '../../src/logger.js';
+import { createLogger, type Logger } from '../../src/logger.js';
 import { composePostmaster, type Postmaster } from '../../src/compose.js';
 import type { MailProvider } from '../../src/core/provider.js';
 import { createSlackApp, type SlackApp } from '../../src/slack/app.js';
@@ -45,6 +45,9 @@ export interface SlackHarness {
   postmaster: Postmaster;
   slack: SlackApp;
   port: number;
+  /** The Slack settings the app runs with (they point at the recorder). */
+  slackConfig: SlackConfig;
+  logger: Logger;
   logLines: string[];
   /** The view the app last sent for this views.open (after its updates). */
   view(viewId: string): SentView;
@@ -59,6 +62,8 @@ export interface HarnessOptions {
   postmaster?: Postmaster;
   submitBudgetMs?: number;
   progressIntervalMs?: number;
+  /** Extra settings for the Postmaster the harness builds (FORWARD_ALLOWED_DOMAINS, ...). */
+  env?: Record<string, string>;
 }
 
 export async function startSlackHarness(options: HarnessOptions = {}): Promise<SlackHarness> {
@@ -75,7 +80,7 @@ export async function startSlackHarness(options: HarnessOptions = {}): Promise<S
   let postmaster = options.postmaster;
   if (!postmaster) {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'postmaster-slack-'));
-    postmaster = await composePostmaster(loadConfig(fakeProviderEnv(dir)), logger, options.provider ? { provider: options.provider } : {});
+    postmaster = await composePostmaster(loadConfig({ ...fakeProviderEnv(dir), ...options.env }), logger, options.provider ? { provider: options.provider } : {});
   }
   const api = await startSlackApi(BOT_TOKEN);
   const slackConfig: SlackConfig = {
@@ -113,6 +118,8 @@ export async function startSlackHarness(options: HarnessOptions = {}): Promise<S
     postmaster,
     slack,
     port,
+    slackConfig,
+    logger,
     logLines,
     view,
     async openForm(user, text) {

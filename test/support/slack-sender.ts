@@ -200,6 +200,11 @@ export function fillView(view: any, values: Record<string, unknown>): Record<str
         value = { type: 'checkboxes', selected_options: element.options.filter((o: any) => chosen.includes(o.value)) };
         break;
       }
+      case 'radio_buttons': {
+        const chosen = given !== undefined ? given : element.initial_option?.value;
+        value = { type: 'radio_buttons', selected_option: element.options.find((o: any) => o.value === chosen) ?? null };
+        break;
+      }
       case 'datepicker':
         value = { type: 'datepicker', selected_date: given !== undefined ? given : (element.initial_date ?? null) };
         break;

@@ -225,6 +225,11 @@ export class ForwardingService {
     return { ...report, at, mailboxesRead: readings.length, csv: findingsCsv(report.findings) };
   }
 
+  /** Makes a finished run the baseline for the next "changed since" (after it was delivered). */
+  async recordBaseline(run: AuditRun): Promise<void> {
+    await this.deps.history.record(run.at, run.findings);
+  }
+
   /** One mailbox's forwarding, retried with backoff when the mail system is busy or briefly down. */
   private async read(address: string): Promise<ForwardingReading> {
     return pRetry(

@@ -116,6 +116,12 @@ export function checkRule(input: RuleInput, context: GuardrailContext): Normaliz
     );
   }
 
+  const loop = wouldCreateCycle(context.graph, mailbox, targets);
+  if (loop) {
+    const back = loop[loop.length - 2]!;
+    throw refused(`forwarding would loop: ${formatCycle(loop)}`, `remove ${back}'s forward to ${mailbox} first, or pick another target`);
+  }
+
   // The audit flags a mailbox forwarding to more than 5 addresses in all; refuse to create that state.
   const already = successors(context.graph, mailbox);
   const total = new Set([...already, ...targets]);
@@ -124,12 +130,6 @@ export function checkRule(input: RuleInput, context: GuardrailContext): Normaliz
       `${mailbox} would forward to ${total.size} addresses in all (at most ${MAX_FORWARD_TARGETS}); it already forwards to ${list([...already])}`,
       `remove one of ${mailbox}'s other forwards first`,
     );
-  }
-
-  const loop = wouldCreateCycle(context.graph, mailbox, targets);
-  if (loop) {
-    const back = loop[loop.length - 2]!;
-    throw refused(`forwarding would loop: ${formatCycle(loop)}`, `remove ${back}'s forward to ${mailbox} first, or pick another target`);
   }
 
   return rule;

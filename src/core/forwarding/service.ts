@@ -105,7 +105,8 @@ export class ForwardingService {
 
       const own = await this.read(mailbox);
       const targets = (Array.isArray(input.targets) ? input.targets : []).map((t) => (String(t).includes('@') ? String(t) : `${t}@${domain}`).toLowerCase());
-      const graph = buildGraph(await this.reachableEdges(targets, mailboxes));
+      // The mailbox's own edges too: the guardrails count every address it forwards to in all.
+      const graph = buildGraph([...edgesOf(own), ...(await this.reachableEdges(targets, mailboxes))]);
       const limits = provider.capabilities.has('setForwarding') ? await provider.forwardingLimits(mailbox) : { maxRedirects: undefined };
       const existing = own.readable ? new Set(own.edges.map((e) => e.target)).size : 0;
       const normalized = checkRule(input, {

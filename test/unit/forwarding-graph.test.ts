@@ -1,0 +1,107 @@
+import { describe, expect, it } from 'vitest';
+import { buildGraph, edgesFrom, findCycles, formatCycle, nodeId, wouldCreateCycle, type ForwardEdge } from '../../src/core/forwarding/graph.js';
+
+const edge = (from: string, to: string, extra: Partial<ForwardEdge> = {}): ForwardEdge => ({ from, to, conditional: false, source: 'user', ...extra });
+/** Edges along a path: chain('a', 'b', 'c') is a -> b -> c. */
+const chain = (...nodes: string[]): ForwardEdge[] => nodes.slice(1).map((to, i) => edge(nodes[i]!, to));
+
+describe('forwarding graph', () => {
+  it('interns addresses case-insensitively and keeps each edge as reported', () => {
+    const graph = buildGraph([edge('Alice@x.test', 'bob@x.test', { source: 'postmaster', ruleId: 'fw-1', conditional: true }), edge('alice@x.test', 'Carol@x.test')]);
+    expect(graph.nodeCount).toBe(3);
+    expect(graph.edgeCount).toBe(2);
+    expect(nodeId(graph, 'ALICE@X.TEST')).toBe(nodeId(graph, 'alice@x.test'));
+    expect(edgesFrom(graph, 'alice@x.test')).toEqual([
+      { from: 'alice@x.test', to: 'bob@x.test', conditional: true, source: 'postmaster', ruleId: 'fw-1' },
+      { from: 'alice@x.test', to: 'carol@x.test', conditional: false, source: 'user' },
+    ]);
+    expect(edgesFrom(graph, 'nobody@x.test')).toEqual([]);
+  });
+
+  it('finds no cycle in a forest or a diamond', () => {
+    expect(findCycles(buildGraph([...chain('a', 'b', 'c'), ...chain('a', 'd', 'c'), edge('c', 'out@else.test')]))).toEqual([]);
+    expect(findCycles(buildGraph([]))).toEqual([]);
+  });
+
+  it('finds a mailbox forwarding to itself (length 1)', () => {
+    expect(findCycles(buildGraph([edge('a', 'a'), edge('a', 'b')]))).toEqual([{ path: ['a', 'a'], members: ['a'], conditional: false }]);
+  });
+
+  it('finds A -> B -> A (length 2) and names it from its smallest address', () => {
+    const [cycle] = findCycles(buildGraph(chain('b', 'a', 'b')));
+    expect(cycle).toEqual({ path: ['a', 'b', 'a'], members: ['a', 'b'], conditional: false });
+    expect(formatCycle(cycle!.path)).toBe('a -> b -> a');
+  });
+
+  it('finds a loop of 3 with the way in and out ignored', () => {
+    const cycles = findCycles(buildGraph([edge('in', 'c'), ...chain('c', 'a', 'b', 'c'), edge('b', 'out')]));
+    expect(cycles).toEqual([{ path: ['a', 'b', 'c', 'a'], members: ['a', 'b', 'c'], conditional: false }]);
+  });
+
+  it('finds a long loop, iteratively: 200,000 mailboxes would overflow a recursive search', () => {
+    const n = 200_000;
+    const edges: ForwardEdge[] = [];
+    for (let i = 0; i < n; i++) edges.push(edge(`m${i}`, `m${(i + 1) % n}`));
+    const cycles = findCycles(buildGraph(edges));
+    expect(cycles).toHaveLength(1);
+    expect(cycles[0]!.path).toHaveLength(n + 1);
+    expect(cycles[0]!.path[0]).toBe('m0');
+    expect(cycles[0]!.path.at(-1)).toBe('m0');
+    expect(new Set(cycles[0]!.members).size).toBe(n);
+  });
+
+  it('finds several disjoint loops, each once, ordered by their first address', () => {
+    const graph = buildGraph([...chain('x', 'y', 'x'), ...chain('p', 'q', 'r', 'p'), edge('s', 's'), ...chain('y', 'p'), edge('solo', 'x')]);
+    expect(findCycles(graph).map((c) => formatCycle(c.path))).toEqual(['p -> q -> r -> p', 's -> s', 'x -> y -> x']);
+  });
+
+  it('gives one group for loops that share mailboxes, naming one loop and every member', () => {
+    // a <-> b and b <-> c: one strongly connected group {a, b, c}.
+    const [cycle, ...rest] = findCycles(buildGraph([...chain('a', 'b', 'a'), ...chain('b', 'c', 'b')]));
+    expect(rest).toEqual([]);
+    expect(cycle!.path).toEqual(['a', 'b', 'a']);
+    expect(cycle!.members).toEqual(['a', 'b', 'c']);
+  });
+
+  it('counts conditional edges as loop edges, and says when a loop needs one', () => {
+    const conditional = findCycles(buildGraph([edge('a', 'b', { conditional: true }), edge('b', 'a')]));
+    expect(conditional).toEqual([{ path: ['a', 'b', 'a'], members: ['a', 'b'], conditional: true }]);
+    // An unconditional way round is preferred for the path, even when longer.
+    const both = findCycles(buildGraph([edge('a', 'b', { conditional: true }), edge('b', 'a'), ...chain('a', 'c', 'd', 'a')]));
+    expect(both[0]).toMatchObject({ path: ['a', 'c', 'd', 'a'], conditional: false });
+  });
+});
+
+describe('wouldCreateCycle', () => {
+  const graph = buildGraph([...chain('b', 'c', 'a'), edge('d', 'e', { conditional: true }), edge('e', 'a'), edge('z', 'a')]);
+
+  it('names the loop that the new edges would close, shortest first', () => {
+    expect(wouldCreateCycle(graph, 'a', ['c'])).toEqual(['a', 'c', 'a']);
+    expect(wouldCreateCycle(graph, 'a', ['b'])).toEqual(['a', 'b', 'c', 'a']);
+    expect(wouldCreateCycle(graph, 'a', ['x', 'b', 'c'])).toEqual(['a', 'c', 'a']);
+  });
+
+  it('treats a target equal to the mailbox as a loop of one', () => {
+    expect(wouldCreateCycle(graph, 'a', ['A'])).toEqual(['a', 'a']);
+  });
+
+  it('counts a conditional edge on the way back', () => {
+    expect(wouldCreateCycle(graph, 'a', ['d'])).toEqual(['a', 'd', 'e', 'a']);
+  });
+
+  it('is undefined when nothing leads back, or the addresses are unknown', () => {
+    expect(wouldCreateCycle(graph, 'b', ['z'])).toBeUndefined();
+    expect(wouldCreateCycle(graph, 'a', ['new@else.test'])).toBeUndefined();
+    expect(wouldCreateCycle(graph, 'fresh', ['a'])).toBeUndefined();
+  });
+
+  it('searches iteratively and leaves the graph usable for the next question', () => {
+    const n = 150_000;
+    const edges: ForwardEdge[] = [];
+    for (let i = 0; i < n; i++) edges.push(edge(`m${i}`, `m${i + 1}`));
+    const long = buildGraph(edges);
+    expect(wouldCreateCycle(long, `m${n}`, ['m0'])).toHaveLength(n + 2);
+    expect(wouldCreateCycle(long, `m${n}`, ['m5'])).toHaveLength(n - 3);
+    expect(wouldCreateCycle(long, 'm0', ['m5'])).toBeUndefined();
+  });
+});

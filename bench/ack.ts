@@ -19,6 +19,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { flag } from './lib/cli.js';
 
 const SELF = fileURLToPath(import.meta.url);
 const TOKEN = 'xoxb-bench-token';
@@ -26,16 +27,6 @@ const SECRET = 'bench-signing-secret';
 const PROVIDER_DELAY_MS = 2000;
 const OVERALL_LIMIT_MS = 5 * 60_000;
 
-function flag(name: string, fallback: number): number {
-  const at = process.argv.indexOf(`--${name}`);
-  if (at < 0) return fallback;
-  const value = Number(process.argv[at + 1]);
-  if (!Number.isInteger(value) || value <= 0) {
-    console.error(`--${name} needs a positive whole number`);
-    process.exit(2);
-  }
-  return value;
-}
 
 function option(name: string): string {
   const at = process.argv.indexOf(`--${name}`);

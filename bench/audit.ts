@@ -17,50 +17,18 @@
  * shared: wall-clock time there measures the neighbours. Median wall-clock times are printed too.
  */
 import { spawn } from 'node:child_process';
-import { mkdir, mkdtemp, rm, symlink } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ChildResult, Timing } from './audit-child.js';
+import { flag, prepareChild, type ChildCommand } from './lib/cli.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
-const REPO = path.resolve(HERE, '..');
 const CHILD_LIMIT_MS = 10 * 60_000;
 
-function flag(name: string, fallback: number): number {
-  const at = process.argv.indexOf(`--${name}`);
-  if (at < 0) return fallback;
-  const value = Number(process.argv[at + 1]);
-  if (!Number.isInteger(value) || value <= 0) {
-    console.error(`--${name} needs a positive whole number`);
-    process.exit(2);
-  }
-  return value;
-}
 
-interface ChildCommand {
-  args: string[];
-  label: string;
-}
 
-/** Bundles audit-child.ts next to a node_modules link, so plain node runs it and finds zod and csv-stringify. */
-async function prepareChild(dir: string, useTsx: boolean): Promise<ChildCommand> {
-  const entry = path.join(HERE, 'audit-child.ts');
-  const viaTsx = { args: ['--import', 'tsx', entry], label: 'node --import tsx' };
-  if (useTsx) return viaTsx;
-  try {
-    const specifier = 'esbuild';
-    const esbuild = (await import(specifier)) as { build(options: Record<string, unknown>): Promise<unknown> };
-    await mkdir(dir, { recursive: true });
-    await symlink(path.join(REPO, 'node_modules'), path.join(dir, 'node_modules'), 'dir');
-    const outfile = path.join(dir, 'audit-child.mjs');
-    await esbuild.build({ entryPoints: [entry], outfile, bundle: true, platform: 'node', format: 'esm', packages: 'external', logLevel: 'warning' });
-    return { args: [outfile], label: 'node (bundled JS)' };
-  } catch (error) {
-    console.error(`could not bundle the benchmark child (${(error as Error).message}); running it under tsx`);
-    return viaTsx;
-  }
-}
 
 function runChild(child: ChildCommand, scale: number, rounds: number): Promise<ChildResult> {
   return new Promise((resolve, reject) => {
@@ -93,7 +61,7 @@ async function main(): Promise<void> {
   const rounds = flag('rounds', 3);
   const dir = await mkdtemp(path.join(os.tmpdir(), 'postmaster-bench-audit-'));
   try {
-    const child = await prepareChild(path.join(dir, 'child'), process.argv.includes('--tsx'));
+    const child = await prepareChild(path.join(HERE, 'audit-child.ts'), path.join(dir, 'child'), process.argv.includes('--tsx'));
     console.log(`Forwarding audit benchmark: ${child.label}, Node ${process.version}, ${os.cpus().length} CPU(s), load ${os.loadavg()[0]!.toFixed(1)}, ${rounds} rounds`);
     const one = await runChild(child, 1, rounds);
     const four = await runChild(child, 4, rounds);

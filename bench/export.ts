@@ -14,7 +14,7 @@
  * messages, against ~75 and ~110 MB as plain JS).
  */
 import { spawn } from 'node:child_process';
-import { chmod, mkdir, mkdtemp, readdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,28 +22,18 @@ import { ImapFlow } from 'imapflow';
 import { MAIL_GID, MAIL_UID, startDovecot, type DovecotInstance } from '../src/sandbox/dovecot-instance.js';
 import type { ChildResult } from './export-child.js';
 import { seedMaildir, type SeedResult } from './seed-maildir.js';
+import { flag, prepareChild, type ChildCommand } from './lib/cli.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 /** The whole benchmark stops by itself after this long, whatever hangs. */
 const OVERALL_LIMIT_MS = 15 * 60_000;
 const RUN_LIMIT_MS = 5 * 60_000;
 
-const REPO = path.resolve(HERE, '..');
 
 function hasFlag(name: string): boolean {
   return process.argv.includes(`--${name}`);
 }
 
-function flag(name: string, fallback: number): number {
-  const at = process.argv.indexOf(`--${name}`);
-  if (at < 0) return fallback;
-  const value = Number(process.argv[at + 1]);
-  if (!Number.isInteger(value) || value <= 0) {
-    console.error(`--${name} needs a positive whole number`);
-    process.exit(2);
-  }
-  return value;
-}
 
 const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
 
@@ -110,36 +100,7 @@ async function warmUp(dovecot: DovecotInstance, user: string, password: string):
   }
 }
 
-/** How to start the export child: node on a bundle, or node with the tsx loader. */
-interface ChildCommand {
-  args: string[];
-  label: string;
-}
 
-/**
- * Bundles export-child.ts to one ESM file next to a node_modules link, so plain node runs it and
- * resolves imapflow and zod from the repo. esbuild is tsx's own dependency; without it, use tsx.
- */
-async function prepareChild(root: string, useTsx: boolean): Promise<ChildCommand> {
-  const entry = path.join(HERE, 'export-child.ts');
-  const viaTsx = { args: ['--import', 'tsx', entry], label: 'node --import tsx' };
-  if (useTsx) return viaTsx;
-  try {
-    const specifier = 'esbuild';
-    const esbuild = (await import(specifier)) as {
-      build(options: Record<string, unknown>): Promise<unknown>;
-    };
-    const dir = path.join(root, 'child');
-    await mkdir(dir, { recursive: true });
-    await symlink(path.join(REPO, 'node_modules'), path.join(dir, 'node_modules'), 'dir');
-    const outfile = path.join(dir, 'export-child.mjs');
-    await esbuild.build({ entryPoints: [entry], outfile, bundle: true, platform: 'node', format: 'esm', packages: 'external', logLevel: 'warning' });
-    return { args: [outfile], label: 'node (bundled JS)' };
-  } catch (error) {
-    console.error(`could not bundle the export child (${(error as Error).message}); running it under tsx`);
-    return viaTsx;
-  }
-}
 
 async function runPostmaster(
   child: ChildCommand,
@@ -341,7 +302,7 @@ async function main(): Promise<void> {
     process.once(sig, () => void cleanup().finally(() => process.exit(130)));
   }
   try {
-    const child = await prepareChild(root, useTsx);
+    const child = await prepareChild(path.join(HERE, 'export-child.ts'), path.join(root, 'child'), useTsx);
     const sizes = [messages, messages * 2];
     const users = sizes.map((_, i) => ({ address: `bench${i}@example.test`, password: `bench-pass-${i}` }));
     dovecot = await startDovecot({ dir: path.join(root, 'dovecot'), users, submissionHost: '127.0.0.1:9' });

@@ -8,6 +8,7 @@
 import type { AllMiddlewareArgs, SlackViewMiddlewareArgs, ViewSubmitAction, webApi } from '@slack/bolt';
 import { describeError, isPostmasterError } from '../../../core/errors.js';
 import type { ForwardingRule } from '../../../core/forwarding/rule.js';
+import { withinBudget } from '../../within-budget.js';
 import type { SlackContext } from '../../context.js';
 import { postToResponseUrl, slackError, tellUser } from '../../context.js';
 import { decodeForwardMeta, forwardAddedMessage, forwardAddedModal, forwardCheckingModal, forwardModal, type ForwardModalMeta } from '../../blocks/forward.js';
@@ -36,21 +37,12 @@ export function forwardSubmit(ctx: SlackContext) {
       return;
     }
 
-    const attempt = forwarding.addRule(user, check.input).then(
-      (rule) => ({ ok: true as const, rule }),
-      (error: unknown) => ({ ok: false as const, error }),
-    );
-    let timer: NodeJS.Timeout | undefined;
-    const budget = new Promise<'late'>((resolve) => {
-      timer = setTimeout(() => resolve('late'), ctx.submitBudgetMs);
-    });
-    const outcome = await Promise.race([attempt, budget]);
-    clearTimeout(timer);
+    const { outcome, settled: attempt } = await withinBudget(forwarding.addRule(user, check.input), ctx.submitBudgetMs);
 
     if (outcome !== 'late') {
       if (outcome.ok) {
-        await ack({ response_action: 'update', view: forwardAddedModal(outcome.rule) });
-        await confirm(ctx, client, user, outcome.rule, meta);
+        await ack({ response_action: 'update', view: forwardAddedModal(outcome.value) });
+        await confirm(ctx, client, user, outcome.value, meta);
       } else {
         // The core already wrote the refusal to the audit log.
         await ack({ response_action: 'errors', errors: { [blockForRuleError(outcome.error)]: userMessage(outcome.error) } });
@@ -60,13 +52,13 @@ export function forwardSubmit(ctx: SlackContext) {
 
     await ack({ response_action: 'update', view: forwardCheckingModal(values.mailbox) });
     const late = await attempt;
-    const next = late.ok ? forwardAddedModal(late.rule) : forwardModal(values, meta, userMessage(late.error));
+    const next = late.ok ? forwardAddedModal(late.value) : forwardModal(values, meta, userMessage(late.error));
     try {
       await client.views.update({ view_id: view.id, view: next });
     } catch (error) {
       ctx.logger.info({ error: slackError(error) }, 'the /forward modal could not be updated (closed?)');
     }
-    if (late.ok) await confirm(ctx, client, user, late.rule, meta);
+    if (late.ok) await confirm(ctx, client, user, late.value, meta);
   };
 }
 

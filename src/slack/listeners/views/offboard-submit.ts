@@ -12,6 +12,7 @@ import type { AllMiddlewareArgs, SlackViewMiddlewareArgs, ViewSubmitAction, webA
 import { describeError, isPostmasterError } from '../../../core/errors.js';
 import type { Mailbox } from '../../../core/mailbox.js';
 import type { OffboardingRequest } from '../../../core/offboarding/model.js';
+import { withinBudget } from '../../within-budget.js';
 import type { SlackContext } from '../../context.js';
 import { postToResponseUrl, sendDm, slackError } from '../../context.js';
 import { BLOCK } from '../../ids.js';
@@ -47,21 +48,12 @@ export function offboardSubmit(ctx: SlackContext) {
       return;
     }
 
-    const attempt = offboarding.request(user, check.input).then(
-      (request) => ({ ok: true as const, request }),
-      (error: unknown) => ({ ok: false as const, error }),
-    );
-    let timer: NodeJS.Timeout | undefined;
-    const budget = new Promise<'late'>((resolve) => {
-      timer = setTimeout(() => resolve('late'), ctx.submitBudgetMs);
-    });
-    const outcome = await Promise.race([attempt, budget]);
-    clearTimeout(timer);
+    const { outcome, settled: attempt } = await withinBudget(offboarding.request(user, check.input), ctx.submitBudgetMs);
 
     if (outcome !== 'late') {
       if (outcome.ok) {
-        await ack({ response_action: 'update', view: submittedModal(outcome.request) });
-        await announce(ctx, client, outcome.request, meta);
+        await ack({ response_action: 'update', view: submittedModal(outcome.value) });
+        await announce(ctx, client, outcome.value, meta);
       } else {
         // The core already wrote the refusal to the audit log.
         await ack({ response_action: 'errors', errors: { [blockForError(outcome.error)]: userMessage(outcome.error) } });
@@ -72,8 +64,8 @@ export function offboardSubmit(ctx: SlackContext) {
     await ack({ response_action: 'update', view: checkingModal(meta.mailbox) });
     const late = await attempt;
     if (late.ok) {
-      await updateView(ctx, client, view.id, submittedModal(late.request));
-      await announce(ctx, client, late.request, meta);
+      await updateView(ctx, client, view.id, submittedModal(late.value));
+      await announce(ctx, client, late.value, meta);
       return;
     }
     const mailbox: Mailbox = await offboarding.lookupMailbox(meta.mailbox).catch(() => ({ address: meta.mailbox, status: 'active' as const }));

@@ -12,7 +12,7 @@ import { folderCounts, tryImapLogin } from '../support/mail-checks.js';
 import { deliverLmtp } from '../../src/sandbox/lmtp.js';
 import type { MailProvider } from '../../src/core/provider.js';
 
-const USERS = ['frank', 'grace', 'heidi', 'ivan', 'judy', 'ken'].map((n) => ({ address: `${n}@example.test`, password: `${n}-pass` }));
+const USERS = ['frank', 'grace', 'heidi', 'ivan', 'judy', 'ken', 'leo'].map((n) => ({ address: `${n}@example.test`, password: `${n}-pass` }));
 
 /** Counts every provider call that changes something, so a test can see no step ran twice. */
 function countingProvider(real: MailProvider, calls: string[], afterCall?: (method: string) => Promise<void>): MailProvider {
@@ -119,6 +119,24 @@ describe.skipIf(!hasDovecot)('offboarding runs', () => {
     expect(refused!.steps.at(-1)!.error).toMatch(/delete of heidi@example.test refused: the backup no longer checks out .*missing/);
     expect(await app.provider.getMailbox('heidi@example.test')).toMatchObject({ status: 'disabled' });
     expect(await folderCounts(server.dovecot, 'heidi@example.test')).toMatchObject({ INBOX: 3 });
+  });
+
+  it('waits for a future effective date, then the sweep carries it out once', async () => {
+    app = await testPostmaster(env);
+    const effectiveAt = new Date(app.clock.now().getTime() + 2 * 86_400_000).toISOString();
+    const request = await app.offboarding.request('U1', { mailbox: 'leo', backup: false, revokeSessions: false, effectiveAt });
+    const approved = await app.offboarding.approve('U2', request.id);
+    expect(approved).toMatchObject({ state: 'scheduled', nextDueAt: effectiveAt });
+    // Approving does not run it, and neither does a sweep before the date.
+    expect((await app.offboarding.run(request.id)).state).toBe('scheduled');
+    expect(await app.offboarding.sweep()).toEqual([]);
+    expect(await tryImapLogin(server.dovecot, 'leo@example.test', 'leo-pass')).toBe('ok');
+
+    app.clock.advanceDays(3);
+    const [ran] = await app.offboarding.sweep();
+    expect(ran).toMatchObject({ id: request.id, state: 'completed' });
+    expect(await tryImapLogin(server.dovecot, 'leo@example.test', 'leo-pass')).not.toBe('ok');
+    expect(await app.offboarding.sweep()).toEqual([]);
   });
 
   it('refuses a plan with delete but no backup before anyone approves it', async () => {

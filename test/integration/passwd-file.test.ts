@@ -57,9 +57,10 @@ async function imapLogin(port: number, user: string, password: string): Promise<
 
 /**
  * Logs in until the reply matches. Dovecot looks at the file at most once a second, so a change
- * shows within about a second; anything slower means the change was missed.
+ * it notices shows within about a second; one it missed (same mtime second and size) never shows,
+ * which the generous bound turns into a failure without making the test depend on machine speed.
  */
-async function waitForLogin(port: number, user: string, password: string, expected: RegExp, withinMs = 2500) {
+async function waitForLogin(port: number, user: string, password: string, expected: RegExp, withinMs = 10_000) {
   const started = Date.now();
   let last = '';
   while (Date.now() - started < withinMs) {
@@ -107,8 +108,7 @@ describe.skipIf(!hasDovecot)('passwd-file on a real Dovecot', () => {
     for (const [disabled, expected] of steps) {
       await setLoginDisabled(file, 'bob@example.test', disabled, 'Step one');
       // Dovecot's own limit is one look at the file per second; nothing here waits on a clock.
-      const { ms } = await waitForLogin(imap(), 'bob@example.test', 'bob-pass', expected);
-      expect(ms).toBeLessThan(2000);
+      await waitForLogin(imap(), 'bob@example.test', 'bob-pass', expected);
     }
     await setLoginDisabled(file, 'bob@example.test', false);
     await waitForLogin(imap(), 'bob@example.test', 'bob-pass', OK);
@@ -129,8 +129,7 @@ describe.skipIf(!hasDovecot)('passwd-file on a real Dovecot', () => {
         if (attempt < 3) continue; // the machine was too slow to stay within one second; try again
         throw new Error('could not make two edits within one second');
       }
-      const { ms } = await waitForLogin(imap(), 'carol@example.test', 'carol-pass', refusedWith('Reason_B'));
-      expect(ms).toBeLessThan(2000);
+      await waitForLogin(imap(), 'carol@example.test', 'carol-pass', refusedWith('Reason_B'));
       break;
     }
     await setLoginDisabled(file, 'carol@example.test', false);

@@ -1,41 +1,62 @@
 /** The ack gate: follow-up work waits while acks are pending, and never longer than its cap. */
-import { describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { AckGate } from '../../src/slack/ack-gate.js';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+// Fake timers and a fake clock: the gate's behaviour is about order and intervals, which a busy
+// CI machine must not be able to blur.
+let now = 0;
+const advance = async (ms: number) => {
+  now += ms;
+  await vi.advanceTimersByTimeAsync(ms);
+};
+const gateWith = (quietMs: number) => new AckGate(quietMs, () => now);
+const watch = (promise: Promise<void>) => {
+  const state = { released: false };
+  void promise.then(() => (state.released = true));
+  return state;
+};
+
+beforeEach(() => {
+  vi.useFakeTimers();
+  now = 1_000;
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
 
 describe('AckGate', () => {
   it('lets work through at once when nothing waits for an ack', async () => {
-    const gate = new AckGate(20);
-    await sleep(25);
-    const started = performance.now();
-    await gate.clear(1000);
-    expect(performance.now() - started).toBeLessThan(10);
+    const gate = gateWith(20);
+    await advance(25);
+    const work = watch(gate.clear(1000));
+    await advance(0);
+    expect(work.released).toBe(true);
   });
 
   it('holds work until every pending ack went out and the receiver stayed quiet', async () => {
-    const gate = new AckGate(20);
+    const gate = gateWith(20);
     gate.enter();
     gate.enter();
-    let released = false;
-    const cleared = gate.clear(1000).then(() => (released = true));
-    await sleep(30);
+    const work = watch(gate.clear(1000));
+    await advance(30);
     gate.leave();
-    await sleep(30);
-    expect(released).toBe(false); // one ack still pending
+    await advance(30);
+    expect(work.released).toBe(false); // one ack still pending
     gate.leave();
-    await sleep(5);
-    expect(released).toBe(false); // not quiet for 20 ms yet
-    await cleared;
+    await advance(5);
+    expect(work.released).toBe(false); // not quiet for 20 ms yet
+    await advance(20);
+    expect(work.released).toBe(true);
     expect(gate.waiting).toBe(0);
   });
 
   it('never holds work longer than the cap, so a trigger_id stays usable', async () => {
-    const gate = new AckGate(20);
+    const gate = gateWith(20);
     gate.enter(); // an ack that never goes out
-    const started = performance.now();
-    await gate.clear(100);
-    expect(performance.now() - started).toBeGreaterThanOrEqual(95);
-    expect(performance.now() - started).toBeLessThan(400);
+    const work = watch(gate.clear(100));
+    await advance(99);
+    expect(work.released).toBe(false);
+    await advance(2);
+    expect(work.released).toBe(true);
   });
 });

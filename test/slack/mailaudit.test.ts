@@ -26,8 +26,9 @@ describe('/mailaudit', () => {
 
     const sent = await h.sender.command('U1', '', { command: '/mailaudit' });
     expect(sent.status).toBe(200);
-    expect(sent.ackAt - sent.sentAt).toBeLessThan(1000);
     const mine = () => h!.api.responsePosts.filter((p) => h!.sender.responseUrl(Number(p.id)) === sent.responseUrl);
+    // The ack came back while the domain was still being read: the report (second post) is not there yet.
+    expect(mine().length).toBeLessThan(2);
     await h.api.waitFor(() => mine().length >= 2, 'the report');
     const [running, report] = mine();
     expect(running!.body.response_type).toBe('ephemeral');

@@ -94,8 +94,10 @@ describe('the /offboard modal', () => {
     const { h } = await start(provider, 300);
     const view = await h.openForm('U1', 'alice');
     provider.delays.getMailbox = 1500;
+    const answeredBefore = provider.answeredAt.length;
     const sent = await h.sender.submit('U1', view, { targets: 'bob' });
-    expect(sent.ackAt - sent.sentAt).toBeLessThan(1500);
+    // Acknowledged before the slow mail server answered the check.
+    expect(provider.answeredAt.length).toBe(answeredBefore);
     expect(JSON.stringify(sent.json.view)).toContain('Checking the plan');
     const update = await h.api.waitForCall('views.update', (a) => a.view_id === view.id && JSON.stringify(a.view).includes('waiting for approval'), 1, 10_000);
     expect(update).toBeDefined();

@@ -159,11 +159,9 @@ describe('ManageSieveClient against a scripted server', () => {
   it('times out a read, and the connection stays failed afterwards', async () => {
     const server = await fakeServer({ handle: ({ line }) => (line.startsWith('GETSCRIPT') ? null : defaultReply({ line, encrypted: false })) });
     const client = await connect(server.port, { timeoutMs: 300 });
-    const started = Date.now();
     const error = await failure(client.getScript('x'));
     expect(error.kind).toBe('Timeout');
     expect(error.code).toBe('Unavailable');
-    expect(Date.now() - started).toBeLessThan(2000);
     expect((await failure(client.listScripts())).kind).toBe('Timeout');
   });
 

@@ -11,6 +11,7 @@ import type { AuditSnapshot, ForwardingEntry, OffboardingFact } from '../src/cor
 import type { ForwardEdge } from '../src/core/forwarding/graph.js';
 import type { ForwardingRule } from '../src/core/forwarding/rule.js';
 import { sensitiveMatcher } from '../src/core/forwarding/sensitive.js';
+import { mulberry32 } from './lib/random.js';
 
 export interface DomainOptions {
   mailboxes: number;
@@ -40,17 +41,7 @@ export const DOMAIN = 'example.test';
 const EXTERNAL_DOMAINS = ['partner.example', 'supplier.example', 'lawfirm.example', 'gmail.com', 'qq.com', '163.com', 'outlook.com', 'yahoo.co.jp', 'gmx.de'];
 const ALLOWED = ['partner.example', 'supplier.example'];
 
-/** mulberry32: small, fast, and the same numbers on every machine. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const random = mulberry32;
 
 export function syntheticDomain(options: DomainOptions): SyntheticDomain {
   const rand = random(options.seed);

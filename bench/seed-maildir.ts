@@ -5,6 +5,7 @@
  */
 import { chown, mkdir, open, utimes } from 'node:fs/promises';
 import path from 'node:path';
+import { mulberry32 } from './lib/random.js';
 
 export interface SeedFolder {
   /** IMAP name with '/' as the hierarchy separator (the sandbox namespace's separator). */
@@ -41,17 +42,7 @@ export interface SeedResult {
   withFromLines: number;
 }
 
-/** mulberry32: deterministic, so two runs with the same size seed the same bytes. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const prng = mulberry32;
 
 const WORDS = (
   'the quarterly report is attached please review before friday meeting budget invoice project ' +

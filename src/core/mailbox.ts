@@ -43,3 +43,9 @@ export function domainOf(address: string): string {
 export function localPartOf(address: string): string {
   return address.slice(0, address.lastIndexOf('@'));
 }
+
+/** "alice" means alice@<domain>; a full address stays as it is. Trimmed and lower-cased, not validated. */
+export function qualifyAddress(input: string, domain: string): string {
+  const trimmed = input.trim().toLowerCase();
+  return trimmed && !trimmed.includes('@') ? `${trimmed}@${domain.toLowerCase()}` : trimmed;
+}

@@ -9,6 +9,7 @@ import { loadConfig, type Config } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 import { composePostmaster, type Postmaster } from '../../src/compose.js';
 import type { MailProvider } from '../../src/core/provider.js';
+import { createProvider } from '../../src/providers/index.js';
 import type { MailServer } from './mail-server.js';
 
 export class TestClock {
@@ -19,8 +20,8 @@ export class TestClock {
   }
 }
 
-export function testEnv(server: MailServer, storeDir: string): Record<string, string> {
-  const { dovecot } = server;
+/** The settings every test Postmaster shares: its own SQLite file and backups, U1 requests, U2/U3 approve. */
+export function baseTestEnv(storeDir: string): Record<string, string> {
   return {
     MAIL_PROVIDER: 'dovecot',
     MAIL_DOMAIN: 'example.test',
@@ -28,6 +29,13 @@ export function testEnv(server: MailServer, storeDir: string): Record<string, st
     BACKUP_DIR: path.join(storeDir, 'backups'),
     POSTMASTER_REQUESTERS: 'U1',
     POSTMASTER_APPROVERS: 'U2,U3',
+  };
+}
+
+export function testEnv(server: MailServer, storeDir: string): Record<string, string> {
+  const { dovecot } = server;
+  return {
+    ...baseTestEnv(storeDir),
     DOVECOT_IMAP_URL: dovecot.imapUrl,
     DOVECOT_SIEVE_URL: dovecot.sieveUrl,
     DOVECOT_ADMIN_USER: dovecot.adminUser,
@@ -54,11 +62,8 @@ export async function testPostmaster(env: Record<string, string>, options: { pro
   });
   const logger = createLogger({ level: 'trace', destination: destination as never });
   const clock = new TestClock();
-  const real = await composePostmaster(config, logger, { clock });
-  if (!options.provider) return Object.assign(real, { clock, logLines });
-  await real.close();
-  const { createProvider } = await import('../../src/providers/index.js');
-  const app = await composePostmaster(config, logger, { clock, provider: options.provider(createProvider(config, logger)) });
+  const provider = options.provider?.(createProvider(config, logger));
+  const app = await composePostmaster(config, logger, { clock, provider });
   return Object.assign(app, { clock, logLines });
 }
 

@@ -14,6 +14,7 @@ import type { MailProvider } from '../../src/core/provider.js';
 import { createSlackApp, type SlackApp } from '../../src/slack/app.js';
 import { startSlackApi, type SlackApi } from './slack-api.js';
 import { SlackSender, type SentView } from './slack-sender.js';
+import { baseTestEnv } from './postmaster.js';
 
 export const BOT_TOKEN = 'xoxb-test-bot-token';
 export const SIGNING_SECRET = 'test-signing-secret-0123456789';
@@ -23,12 +24,7 @@ export const AUDIT = 'CAUDIT';
 /** Settings for a Postmaster whose provider the test supplies (the DOVECOT_* values are never used). */
 export function fakeProviderEnv(storeDir: string): Record<string, string> {
   return {
-    MAIL_PROVIDER: 'dovecot',
-    MAIL_DOMAIN: 'example.test',
-    STORE_URL: `sqlite://${storeDir}/postmaster.sqlite`,
-    BACKUP_DIR: path.join(storeDir, 'backups'),
-    POSTMASTER_REQUESTERS: 'U1',
-    POSTMASTER_APPROVERS: 'U2,U3',
+    ...baseTestEnv(storeDir),
     DOVECOT_IMAP_URL: 'imap://127.0.0.1:1',
     DOVECOT_SIEVE_URL: 'sieve://127.0.0.1:1',
     DOVECOT_ADMIN_USER: 'unused',

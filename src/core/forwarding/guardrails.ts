@@ -5,7 +5,7 @@
  */
 import type { z } from 'zod';
 import { badInput, notFound, refused } from '../errors.js';
-import { domainOf, type MailboxStatus } from '../mailbox.js';
+import { domainOf, qualifyAddress, type MailboxStatus } from '../mailbox.js';
 import { hasExpired } from './expiry.js';
 import { formatCycle, nodeId, wouldCreateCycle, type ForwardingGraph } from './graph.js';
 import { MAX_FORWARD_TARGETS, RuleInputSchema, type NormalizedRuleInput, type RuleInput } from './rule.js';
@@ -144,10 +144,9 @@ function successors(graph: ForwardingGraph, address: string): Set<string> {
   return out;
 }
 
+/** Strings are qualified; anything else is left for the schema to reject with its own message. */
 function qualify(value: unknown, domain: string): unknown {
-  if (typeof value !== 'string') return value;
-  const trimmed = value.trim();
-  return trimmed && !trimmed.includes('@') ? `${trimmed}@${domain}` : trimmed;
+  return typeof value === 'string' ? qualifyAddress(value, domain) : value;
 }
 
 function list(values: readonly string[]): string {

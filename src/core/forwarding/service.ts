@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import PQueue from 'p-queue';
 import pRetry, { AbortError } from 'p-retry';
 import { isPostmasterError, notFound, PostmasterError } from '../errors.js';
-import { domainOf } from '../mailbox.js';
+import { domainOf, qualifyAddress } from '../mailbox.js';
 import type { ForwardingReading, MailProvider, ProviderRule } from '../provider.js';
 import type { AuditHistory, AuditLog, Clock, RequestRepository, RuleRepository } from '../ports.js';
 import { assertMayRequest, type Policy } from '../policy.js';
@@ -100,11 +100,11 @@ export class ForwardingService {
       assertMayRequest(this.deps.policy, actor);
       const { provider, domain, clock } = this.deps;
       const mailboxes = new Map((await provider.listMailboxes()).map((m) => [m.address.toLowerCase(), { status: m.status }]));
-      const mailbox = String(input.mailbox ?? '').includes('@') ? String(input.mailbox).toLowerCase() : `${String(input.mailbox ?? '').toLowerCase()}@${domain}`;
+      const mailbox = qualifyAddress(String(input.mailbox ?? ''), domain);
       if (!mailboxes.has(mailbox)) throw notFound(`mailbox ${mailbox} does not exist on ${provider.name}`);
 
       const own = await this.read(mailbox);
-      const targets = (Array.isArray(input.targets) ? input.targets : []).map((t) => (String(t).includes('@') ? String(t) : `${t}@${domain}`).toLowerCase());
+      const targets = (Array.isArray(input.targets) ? input.targets : []).map((t) => qualifyAddress(String(t), domain));
       // The mailbox's own edges too: the guardrails count every address it forwards to in all.
       const graph = buildGraph([...edgesOf(own), ...(await this.reachableEdges(targets, mailboxes))]);
       const limits = provider.capabilities.has('setForwarding') ? await provider.forwardingLimits(mailbox) : { maxRedirects: undefined };
@@ -150,7 +150,7 @@ export class ForwardingService {
   }
 
   async listRules(mailbox?: string): Promise<ForwardingRule[]> {
-    const wanted = mailbox ? (mailbox.includes('@') ? mailbox : `${mailbox}@${this.deps.domain}`).toLowerCase() : undefined;
+    const wanted = mailbox ? qualifyAddress(mailbox, this.deps.domain) : undefined;
     const rules = await this.deps.rules.list();
     return rules.filter((r) => !wanted || r.mailbox === wanted).sort((a, b) => a.mailbox.localeCompare(b.mailbox) || a.createdAt.localeCompare(b.createdAt));
   }

@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { badInput, describeError, notFound, PostmasterError, refused } from '../errors.js';
-import { AddressSchema, domainOf, type Mailbox } from '../mailbox.js';
+import { AddressSchema, domainOf, qualifyAddress, type Mailbox } from '../mailbox.js';
 import type { MailProvider } from '../provider.js';
 import type { AuditLog, BackupVault, Clock, RequestRepository } from '../ports.js';
 import { assertMayAct, assertMayApprove, assertMayRequest, type Policy } from '../policy.js';
@@ -39,9 +39,7 @@ export function newRequestId(): string {
 
 /** "alice" and "Alice@Example.test" both mean alice@example.test. */
 export function normalizeMailbox(input: string, domain: string): string {
-  const trimmed = input.trim();
-  const candidate = trimmed.includes('@') ? trimmed : `${trimmed}@${domain}`;
-  const parsed = AddressSchema.safeParse(candidate);
+  const parsed = AddressSchema.safeParse(qualifyAddress(input, domain));
   if (!parsed.success) throw badInput(`"${input}" is not a mailbox`, `use alice or alice@${domain}`);
   return parsed.data;
 }
@@ -200,19 +198,24 @@ export class OffboardingService {
     return this.run(id, observer);
   }
 
-  /** Records that a person did a manual step, then lets the run go on. */
-  async markDone(actor: string, id: string, stepName: StepName, observer?: RunObserver): Promise<OffboardingRequest> {
+  /**
+   * Records that a person did a manual step, then lets the run go on. Without a step name it is the
+   * step the run is waiting on, so a button that carries only the request id cannot name another.
+   */
+  async markDone(actor: string, id: string, stepName?: StepName, observer?: RunObserver): Promise<OffboardingRequest> {
     await this.refusalsAudited(actor, 'mark-done', id, undefined, async () => {
       const request = await this.mustGet(id);
       assertMayAct(this.deps.policy, request, actor, 'mark steps done on');
+      const name = stepName ?? request.steps.find((s) => s.status === 'awaiting_manual')?.name;
+      if (!name) throw refused(`${id} is not waiting for a manual task (it is ${request.state.replace('_', ' ')})`);
       const marked = await this.transition(id, (r) => {
-        const step = r.steps.find((s) => s.name === stepName);
-        if (!step || step.mode !== 'manual') throw badInput(`${id} has no manual step "${stepName}"`);
-        if (step.status !== 'awaiting_manual') throw refused(`step ${stepName} of ${id} is not waiting for a person (it is ${step.status})`);
+        const step = r.steps.find((s) => s.name === name);
+        if (!step || step.mode !== 'manual') throw badInput(`${id} has no manual step "${name}"`);
+        if (step.status !== 'awaiting_manual') throw refused(`step ${name} of ${id} is not waiting for a person (it is ${step.status})`);
         const now = this.deps.clock.now().toISOString();
-        return withStep(r, stepName, { status: 'done', doneBy: actor, endedAt: now, summary: `done by hand by ${actor}` });
+        return withStep(r, name, { status: 'done', doneBy: actor, endedAt: now, summary: `done by hand by ${actor}` });
       });
-      await this.deps.audit.append({ actor, action: 'step.marked_done', requestId: id, mailbox: marked.mailbox, result: 'ok', detail: stepName });
+      await this.deps.audit.append({ actor, action: 'step.marked_done', requestId: id, mailbox: marked.mailbox, result: 'ok', detail: name });
     });
     return this.run(id, observer);
   }

@@ -7,7 +7,7 @@
 import { PostmasterError } from '../../core/errors.js';
 import type { ForwardingState } from '../../core/mailbox.js';
 import type { ForwardingEdgeReading, ForwardingReading } from '../../core/provider.js';
-import { extractForwarding, countRedirects } from './sieve/forwarding.js';
+import { countRedirects, extractForwarding, type ForwardingResult } from './sieve/forwarding.js';
 import {
   isEmptyState,
   parsePostmasterScript,
@@ -21,8 +21,11 @@ export interface ScriptSituation {
   state: PostmasterSieveState;
   /** Text of the user's own script (the one ours includes), when there is one. */
   userScriptText: string | undefined;
-  /** Every other script of the mailbox, by name, for following `include`. */
-  texts: Map<string, string>;
+  /**
+   * The user's script read once (includes followed): what it forwards and whether it has its own
+   * vacation, or why it cannot be read. Undefined when there is no user script.
+   */
+  userScript: ForwardingResult | { error: string } | undefined;
 }
 
 /** Reads where the mailbox stands: Postmaster's state, and the user's script it sits on top of. */
@@ -47,7 +50,21 @@ export async function readSituation(scripts: SieveScripts): Promise<ScriptSituat
   const texts = new Map<string, string>();
   for (const script of list) if (script.name !== POSTMASTER_SCRIPT_NAME) texts.set(script.name, await scripts.get(script.name));
   const userScriptText = state.userScript ? texts.get(state.userScript) : undefined;
-  return { state, userScriptText, texts };
+  return { state, userScriptText, userScript: userScriptText === undefined ? undefined : readUserScript(userScriptText, state.userScript!, texts) };
+}
+
+function readUserScript(text: string, name: string, texts: Map<string, string>): ForwardingResult | { error: string } {
+  try {
+    return extractForwarding(text, { loadInclude: (included) => texts.get(included), scriptName: name });
+  } catch (error) {
+    return { error: `Sieve script "${name}" cannot be read: ${(error as Error).message}` };
+  }
+}
+
+/** The user's script when it runs (not suspended) and could be read. */
+function activeUserForwarding(situation: ScriptSituation): ForwardingResult | undefined {
+  const user = situation.userScript;
+  return user && !('error' in user) && !situation.state.userScriptSuspended ? user : undefined;
 }
 
 /** Applies a change to Postmaster's state and makes the server match it. */
@@ -55,7 +72,9 @@ export async function updateState(scripts: SieveScripts, change: (state: Postmas
   const situation = await readSituation(scripts);
   const changed = change(situation.state);
   const { userScriptSuspended: _previous, ...rest } = changed;
-  const next: PostmasterSieveState = userScriptHasVacation(situation) && changed.autoReply ? { ...rest, userScriptSuspended: true } : rest;
+  const user = situation.userScript;
+  const userHasVacation = Boolean(user && !('error' in user) && user.hasVacation);
+  const next: PostmasterSieveState = userHasVacation && changed.autoReply ? { ...rest, userScriptSuspended: true } : rest;
   const list = await scripts.list();
   const oursExists = list.some((s) => s.name === POSTMASTER_SCRIPT_NAME);
   if (isEmptyState(next)) {
@@ -67,73 +86,45 @@ export async function updateState(scripts: SieveScripts, change: (state: Postmas
   await scripts.activate(POSTMASTER_SCRIPT_NAME);
 }
 
-function userScriptHasVacation(situation: ScriptSituation): boolean {
-  if (situation.userScriptText === undefined) return false;
-  try {
-    return extractForwarding(situation.userScriptText, { loadInclude: (name) => situation.texts.get(name) }).hasVacation;
-  } catch {
-    return false;
-  }
-}
-
-/** Everything the mailbox forwards, Postmaster's and the user's own. */
+/** Everything the mailbox forwards, Postmaster's and the user's own (the mailbox view's summary). */
 export function forwardingOf(situation: ScriptSituation): ForwardingState | undefined {
-  const { state, userScriptText, texts } = situation;
-  const targets: string[] = [];
-  let keepCopy = true;
-  if (state.forward) {
-    targets.push(...state.forward.targets);
-    keepCopy = state.forward.keepCopy;
-  }
-  for (const rule of state.rules ?? []) targets.push(...rule.targets);
-  let unmanaged = 0;
-  if (userScriptText !== undefined && !state.userScriptSuspended) {
-    try {
-      const found = extractForwarding(userScriptText, { loadInclude: (name) => texts.get(name) });
-      unmanaged = found.redirects.length;
-      for (const redirect of found.redirects) {
-        targets.push(redirect.target);
-        if (!redirect.copy) keepCopy = false;
-      }
-    } catch {
-      // An unreadable user script is an audit finding of its own; here it just adds nothing.
-    }
-  }
-  if (targets.length === 0) return undefined;
+  // An unreadable user script adds nothing here (it is an audit finding of its own).
+  const edges = edgesOf(situation);
+  if (edges.length === 0) return undefined;
+  const user = activeUserForwarding(situation);
   return {
-    targets: [...new Set(targets.map((t) => t.toLowerCase()))],
-    keepCopy,
-    managed: unmanaged === 0,
-    expiresAt: state.forward?.expiresAt,
+    targets: [...new Set(edges.map((e) => e.target))],
+    keepCopy: (situation.state.forward?.keepCopy ?? true) && (user?.redirects.every((r) => r.copy) ?? true),
+    managed: edges.every((e) => e.source === 'postmaster'),
+    expiresAt: situation.state.forward?.expiresAt,
   };
 }
 
 /** Every forwarding edge of the mailbox, Postmaster's and the owner's, or why it cannot be read. */
 export function readingOf(mailbox: string, situation: ScriptSituation): ForwardingReading {
-  const { state, userScriptText, texts } = situation;
+  const { state } = situation;
+  if (situation.userScript && 'error' in situation.userScript && !state.userScriptSuspended) {
+    return { mailbox, readable: false, error: situation.userScript.error };
+  }
+  return { mailbox, readable: true, edges: edgesOf(situation) };
+}
+
+function edgesOf(situation: ScriptSituation): ForwardingEdgeReading[] {
+  const { state } = situation;
   const edges: ForwardingEdgeReading[] = [];
   for (const target of state.forward?.targets ?? []) edges.push({ target: target.toLowerCase(), conditional: false, source: 'postmaster' });
   for (const rule of state.rules ?? []) {
     const condition = [...(rule.senderContains ?? []).map((v) => `from contains "${v}"`), ...(rule.subjectContains ?? []).map((v) => `subject contains "${v}"`)].join(rule.match === 'all' ? ' and ' : ' or ');
     for (const target of rule.targets) edges.push({ target: target.toLowerCase(), conditional: true, source: 'postmaster', ruleId: rule.id, condition });
   }
-  if (userScriptText !== undefined && !state.userScriptSuspended) {
-    try {
-      const found = extractForwarding(userScriptText, { loadInclude: (name) => texts.get(name), scriptName: state.userScript ?? undefined });
-      for (const r of found.redirects) edges.push({ target: r.target.toLowerCase(), conditional: r.conditional, source: 'user', condition: r.condition });
-    } catch (error) {
-      return { mailbox, readable: false, error: `Sieve script "${state.userScript}" cannot be read: ${(error as Error).message}` };
-    }
+  for (const r of activeUserForwarding(situation)?.redirects ?? []) {
+    edges.push({ target: r.target.toLowerCase(), conditional: r.conditional, source: 'user', condition: r.condition });
   }
-  return { mailbox, readable: true, edges };
+  return edges;
 }
 
-/** Redirects in the user's own script (not Postmaster's): they count against MAXREDIRECTS too. */
+/** Redirects the user's own script performs: they count against MAXREDIRECTS too. */
 export function unmanagedRedirects(situation: ScriptSituation): number {
-  if (situation.userScriptText === undefined) return 0;
-  try {
-    return countRedirects(extractForwarding(situation.userScriptText, { loadInclude: (name) => situation.texts.get(name) }));
-  } catch {
-    return 0;
-  }
+  const user = activeUserForwarding(situation);
+  return user ? countRedirects(user) : 0;
 }

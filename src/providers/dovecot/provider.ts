@@ -33,10 +33,12 @@ const LOGIN_CHANGE_TIMEOUT_MS = 5_000;
 /** passwd-file reasons cannot contain spaces (Dovecot splits extra fields on them). */
 const DISABLED_REASON = 'Account_disabled_by_Postmaster';
 
-function hostPort(url: string, defaultPort: number): { host: string; port: number; secure: boolean } {
+/** imap:// 143, imaps:// 993 (RFC 8314), sieve:// 4190 (RFC 5804; sieves:// is implicit TLS on the same port). */
+function hostPort(url: string): { host: string; port: number; secure: boolean } {
   const parsed = new URL(url);
   const secure = parsed.protocol === 'imaps:' || parsed.protocol === 'sieves:';
-  return { host: parsed.hostname, port: parsed.port ? Number(parsed.port) : defaultPort, secure };
+  const fallback = parsed.protocol.startsWith('imap') ? (secure ? 993 : 143) : 4190;
+  return { host: parsed.hostname, port: parsed.port ? Number(parsed.port) : fallback, secure };
 }
 
 export class DovecotProvider implements MailProvider {
@@ -50,10 +52,8 @@ export class DovecotProvider implements MailProvider {
 
   constructor(private readonly settings: DovecotSettings) {
     this.doveadm = new DoveadmClient({ url: settings.doveadmUrl, apiKey: settings.doveadmKey });
-    const imap = hostPort(settings.imapUrl, 143);
-    this.imap = { ...imap, port: new URL(settings.imapUrl).port ? imap.port : imap.secure ? 993 : 143 };
-    const sieve = hostPort(settings.sieveUrl, 4190);
-    this.sieve = { ...sieve, adminUser: settings.adminUser, adminPassword: settings.adminPassword };
+    this.imap = hostPort(settings.imapUrl);
+    this.sieve = { ...hostPort(settings.sieveUrl), adminUser: settings.adminUser, adminPassword: settings.adminPassword };
   }
 
   async listMailboxes(): Promise<Mailbox[]> {

@@ -20,24 +20,10 @@ export function markDoneAction(ctx: SlackContext) {
     const user = body.user.id;
     const id = action.value ?? '';
     const tell = (text: string) => tellUser(ctx, client, { user, channel: body.channel?.id }, noticeMessage(text));
-    let step;
-    try {
-      const request = await offboarding.get(id);
-      step = request.steps.find((s) => s.status === 'awaiting_manual');
-      if (!step) {
-        await ctx.postmaster.audit.append({ actor: user, action: 'refused.mark-done', requestId: id, mailbox: request.mailbox, result: 'refused', detail: `no manual task waiting (${request.state})` });
-        await tell(`Nothing to mark done: ${id} is not waiting for a manual task.`);
-        return;
-      }
-    } catch (error) {
-      await ctx.postmaster.audit.append({ actor: user, action: 'refused.mark-done', result: 'refused', detail: describeError(error) });
-      await tell(describeError(error));
-      return;
-    }
-    const name = step.name;
+    // The core picks the step the run waits on, checks the clicker, and audits a refusal.
     ctx.background.run(`mark-done ${id}`, async () => {
       try {
-        await offboarding.markDone(user, id, name);
+        await offboarding.markDone(user, id);
       } catch (error) {
         if (!isPostmasterError(error)) throw error;
         await tell(`Not marked done: ${describeError(error)}`);

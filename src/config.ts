@@ -31,6 +31,19 @@ const DovecotSchema = z.object({
   DOVECOT_PASSWD_FILE: z.string().min(1, "must be the path of Dovecot's passwd-file"),
 });
 
+const AliyunSchema = z.object({
+  ALIMAIL_CLIENT_ID: z.string().min(1, "must be the Open API app's client_id (admin console: 高级应用 → API 开放平台)"),
+  ALIMAIL_CLIENT_SECRET: z.string().min(1, "must be the Open API app's client_secret"),
+  ALIMAIL_REGION: z.enum(['cn', 'sg', 'hk', 'de', 'us'], { message: 'must be cn, sg, hk, de or us (the cluster your domain is on)' }).default('cn'),
+  ALIMAIL_BASE_URL: url(['http', 'https'], 'https://alimail-cn.aliyuncs.com').optional(),
+  ALIMAIL_RATE_LIMIT: z.coerce
+    .number()
+    .positive('must be a positive number of requests per second')
+    .max(40, 'must be at most 40: Alibaba Mail allows 40 requests/s per domain, shared by every app')
+    .default(30),
+  ALIMAIL_IMAP_URL: url(['imap', 'imaps'], 'imaps://imap.qiye.aliyun.com:993').default('imaps://imap.qiye.aliyun.com:993'),
+});
+
 /** Present only when SLACK_BOT_TOKEN is set: without it Postmaster runs without a Slack front end. */
 const SlackSchema = z
   .object({
@@ -44,7 +57,7 @@ const SlackSchema = z
   });
 
 const BaseSchema = z.object({
-  MAIL_PROVIDER: z.enum(['dovecot'], { message: 'must be dovecot (aliyun, google and microsoft come later)' }).default('dovecot'),
+  MAIL_PROVIDER: z.enum(['dovecot', 'aliyun'], { message: 'must be dovecot or aliyun (google and microsoft come later)' }).default('dovecot'),
   MAIL_DOMAIN: z
     .string({ message: 'must be your mail domain, like example.com' })
     .trim()
@@ -74,7 +87,11 @@ const BaseSchema = z.object({
 });
 
 export type SlackConfig = z.infer<typeof SlackSchema>;
-export type Config = z.infer<typeof BaseSchema> & { dovecot: z.infer<typeof DovecotSchema>; slack: SlackConfig | undefined };
+export type DovecotConfig = z.infer<typeof DovecotSchema>;
+export type AliyunConfig = z.infer<typeof AliyunSchema>;
+/** Exactly one provider's settings are present: the one MAIL_PROVIDER names. */
+export type ProviderConfig = { MAIL_PROVIDER: 'dovecot'; dovecot: DovecotConfig } | { MAIL_PROVIDER: 'aliyun'; aliyun: AliyunConfig };
+export type Config = Omit<z.infer<typeof BaseSchema>, 'MAIL_PROVIDER'> & ProviderConfig & { slack: SlackConfig | undefined };
 
 export class ConfigError extends Error {
   constructor(message: string) {
@@ -98,15 +115,18 @@ export function loadDotEnv(file = '.env'): void {
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const base = BaseSchema.safeParse(env);
   if (!base.success) fail(base.error);
-  const dovecot = DovecotSchema.safeParse(env);
-  if (!dovecot.success) fail(dovecot.error);
+  // Empty strings in .env mean "not set", not "set to nothing".
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== ''));
   let slack: SlackConfig | undefined;
-  if (env.SLACK_BOT_TOKEN) {
-    // Empty strings in .env mean "not set", not "set to nothing".
-    const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== ''));
-    const parsed = SlackSchema.safeParse(present);
-    if (!parsed.success) fail(parsed.error);
-    slack = parsed.data;
-  }
-  return { ...base.data, dovecot: dovecot.data, slack };
+  if (env.SLACK_BOT_TOKEN) slack = parseOrFail(SlackSchema, present);
+  const { MAIL_PROVIDER, ...rest } = base.data;
+  const provider: ProviderConfig =
+    MAIL_PROVIDER === 'aliyun' ? { MAIL_PROVIDER, aliyun: parseOrFail(AliyunSchema, present) } : { MAIL_PROVIDER, dovecot: parseOrFail(DovecotSchema, env) };
+  return { ...rest, ...provider, slack };
+}
+
+function parseOrFail<T extends z.ZodType>(schema: T, env: Record<string, unknown>): z.infer<T> {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) fail(parsed.error);
+  return parsed.data;
 }

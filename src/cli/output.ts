@@ -2,7 +2,7 @@
  * How the CLI talks back: results on stdout (JSON with --json), progress and errors on stderr,
  * and exit codes scripts can branch on.
  */
-import { describeError, PostmasterError } from '../core/errors.js';
+import { describeError, isRefusal, PostmasterError } from '../core/errors.js';
 import { ConfigError } from '../config.js';
 
 export const EXIT_OK = 0;
@@ -20,7 +20,7 @@ export class CliExit extends Error {
 export function exitCodeFor(error: unknown): number {
   if (error instanceof ConfigError) return EXIT_REFUSED;
   if (error instanceof PostmasterError) {
-    return ['BadInput', 'Refused', 'NotFound', 'Conflict'].includes(error.code) ? EXIT_REFUSED : EXIT_FAILED;
+    return isRefusal(error) ? EXIT_REFUSED : EXIT_FAILED;
   }
   return EXIT_FAILED;
 }

@@ -23,6 +23,7 @@ export function renderRequest(request: OffboardingRequest): string {
     const detail = step.summary ?? step.error ?? describeStep(step.name, request.plan);
     const due = step.status === 'waiting' && step.dueAt ? ` (due ${step.dueAt})` : '';
     lines.push(`  ${MARK[step.status]} ${step.name}${manual}: ${detail}${due}`);
+    if (step.note && step.status === 'pending') lines.push(`      note: ${step.note}`);
     if (step.status === 'awaiting_manual' && step.instructions) lines.push(`      to do: ${step.instructions}`);
   }
   if (request.backup) lines.push(`  backup: ${request.backup.directory}`);

@@ -28,6 +28,13 @@ export const refused = (message: string, hint?: string) => new PostmasterError('
 export const notFound = (message: string, hint?: string) => new PostmasterError('NotFound', message, { hint });
 export const conflict = (message: string, hint?: string) => new PostmasterError('Conflict', message, { hint });
 
+/** Codes that mean "the request was refused and nothing changed", as opposed to a failure. */
+const REFUSAL_CODES: ReadonlySet<ErrorCode> = new Set(['BadInput', 'Refused', 'NotFound', 'Conflict', 'Unsupported']);
+
+export function isRefusal(error: unknown): error is PostmasterError {
+  return error instanceof PostmasterError && REFUSAL_CODES.has(error.code);
+}
+
 export function isPostmasterError(error: unknown, code?: ErrorCode): error is PostmasterError {
   return error instanceof PostmasterError && (code === undefined || error.code === code);
 }

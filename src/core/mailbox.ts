@@ -29,6 +29,8 @@ export interface Mailbox {
   address: Address;
   status: MailboxStatus;
   displayName?: string | undefined;
+  /** The mail system's own word for the status when it has one (Alibaba Mail: NORMAL or FREEZE). */
+  providerStatus?: string | undefined;
   /** Present when the provider can read them cheaply; undefined means "not known", not "none". */
   forwarding?: ForwardingState | undefined;
   autoReply?: AutoReplyState | undefined;

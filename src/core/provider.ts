@@ -86,6 +86,14 @@ export interface ProviderRule {
   expiresAt?: string | undefined;
 }
 
+/** The parts of an offboarding plan a provider may need to word a manual task or a note. */
+export interface PlanFacts {
+  mailbox: string;
+  successor?: string | undefined;
+  forward?: ForwardingSpec | undefined;
+  autoReply?: { subject: string; body: string; startDate?: string | undefined; endDate?: string | undefined } | undefined;
+}
+
 export interface RevokeResult {
   sessionsEnded: number;
 }
@@ -117,6 +125,11 @@ export interface MailProvider {
    * For a capability the provider lacks: what a person must do instead, in the admin console's own
    * words. The plan shows it and the run waits until someone marks it done.
    */
-  manualInstructions?(capability: Capability, plan: { mailbox: string; forward?: ForwardingSpec | undefined; successor?: string | undefined }): string;
+  manualInstructions?(capability: Capability, plan: PlanFacts): string;
+  /**
+   * For a capability the provider has: anything the approver must know before approving that the
+   * step's description does not say (Alibaba Mail's backup resets the password, for example).
+   */
+  stepNote?(capability: Capability, plan: PlanFacts): string | undefined;
   close(): Promise<void>;
 }

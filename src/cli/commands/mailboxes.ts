@@ -11,7 +11,7 @@ export function registerMailboxes(program: Command): void {
       withPostmaster(async (app) => {
         const mailboxes = await app.offboarding.listMailboxes();
         if (options.json) printJson(mailboxes);
-        else mailboxes.forEach((m) => print(`${m.address.padEnd(40)} ${m.status}`));
+        else mailboxes.forEach((m) => print(`${m.address.padEnd(40)} ${m.status}${m.providerStatus ? ` (${m.providerStatus})` : ''}`));
       }),
     );
 }

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { defaultAutoReply } from '../../core/offboarding/auto-reply-template.js';
 import type { PlanInput } from '../../core/offboarding/model.js';
 import { badInput } from '../../core/errors.js';
+import { qualifyAddress } from '../../core/mailbox.js';
 import { actorOf, withPostmaster } from '../context.js';
 import { print, printJson } from '../output.js';
 import { renderRequest } from '../render.js';
@@ -37,9 +38,9 @@ function parseEffective(value: string | undefined): string | undefined {
   return new Date(time).toISOString();
 }
 
-export function buildPlan(mailbox: string, options: OffboardOptions): PlanInput {
-  const targets = options.forwardTo?.split(',').map((t) => t.trim()).filter(Boolean);
-  const successor = options.successor ?? targets?.[0];
+export function buildPlan(mailbox: string, options: OffboardOptions, domain: string): PlanInput {
+  const targets = options.forwardTo?.split(',').map((t) => qualifyAddress(t, domain)).filter(Boolean);
+  const successor = options.successor === undefined ? targets?.[0] : qualifyAddress(options.successor, domain);
   let autoReply: PlanInput['autoReply'];
   if (options.autoReply !== undefined && options.autoReply !== false) {
     const template = defaultAutoReply({ successor, endDate: options.autoReplyUntil });
@@ -86,7 +87,7 @@ export function registerOffboard(program: Command): void {
     .action(async (mailbox: string, options: OffboardOptions) =>
       withPostmaster(async (app) => {
         const actor = actorOf(options);
-        const request = await app.offboarding.request(actor, buildPlan(mailbox, options));
+        const request = await app.offboarding.request(actor, buildPlan(mailbox, options, app.config.MAIL_DOMAIN));
         if (options.json) printJson(request);
         else {
           print(renderRequest(request));

@@ -17,7 +17,9 @@ export function registerSweep(program: Command): void {
         else if (ran.length === 0 && expired.length === 0) print('nothing is due');
         else {
           ran.forEach((r) => print(renderRequestLine(r)));
-          expired.forEach((e) => print(`expired ${e.kind === 'rule' ? 'rule' : 'offboarding forward'} ${e.id}: ${e.mailbox} -> ${e.targets.join(', ')} (ended ${e.expiresAt})`));
+          expired.forEach((e) =>
+            print(`expired ${e.kind === 'rule' ? 'rule' : 'offboarding forward'} ${e.id}: ${e.mailbox} -> ${e.targets.join(', ')} (ended ${e.expiresAt})${e.removeByHand ? `; remove it by hand:\n  ${e.removeByHand}` : ''}`),
+          );
         }
         return ran.some((r) => r.state === 'failed') ? EXIT_FAILED : 0;
       }),

@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import PQueue from 'p-queue';
 import pRetry, { AbortError } from 'p-retry';
-import { isPostmasterError, notFound, PostmasterError } from '../errors.js';
+import { isPostmasterError, isRefusal, notFound, PostmasterError } from '../errors.js';
 import { domainOf, qualifyAddress } from '../mailbox.js';
 import type { ForwardingReading, MailProvider, ProviderRule } from '../provider.js';
 import type { AuditHistory, AuditLog, Clock, RequestRepository, RuleRepository } from '../ports.js';
@@ -41,6 +41,8 @@ export interface ExpiryNotice {
   mailbox: string;
   targets: string[];
   expiresAt: string;
+  /** Set when the provider cannot remove a forward through its API: a person must, like this. */
+  removeByHand?: string | undefined;
 }
 
 export interface AuditRun extends AuditReport {
@@ -102,6 +104,11 @@ export class ForwardingService {
       const mailboxes = new Map((await provider.listMailboxes()).map((m) => [m.address.toLowerCase(), { status: m.status }]));
       const mailbox = qualifyAddress(String(input.mailbox ?? ''), domain);
       if (!mailboxes.has(mailbox)) throw notFound(`mailbox ${mailbox} does not exist on ${provider.name}`);
+      if (!provider.capabilities.has('setRules')) {
+        throw new PostmasterError('Unsupported', `${provider.name} cannot set forwarding rules through its API, so Postmaster cannot guard them`, {
+          hint: provider.manualInstructions?.('setRules', { mailbox }),
+        });
+      }
 
       const own = await this.read(mailbox);
       const targets = (Array.isArray(input.targets) ? input.targets : []).map((t) => qualifyAddress(String(t), domain));
@@ -172,10 +179,14 @@ export class ForwardingService {
       const forward = request.plan.forward;
       const stepDone = request.steps.some((s) => s.name === 'forward' && s.status === 'done');
       if (!forward?.expiresAt || !stepDone || request.forwardRemovedAt || !hasExpired(forward.expiresAt, now, timeZone)) continue;
-      if (await this.deps.provider.getMailbox(request.mailbox)) await this.deps.provider.clearForwarding(request.mailbox);
+      const { provider } = this.deps;
+      const byHand = provider.capabilities.has('clearForwarding')
+        ? undefined
+        : (provider.manualInstructions?.('clearForwarding', { mailbox: request.mailbox }) ?? `remove the forward of ${request.mailbox} by hand`);
+      if (!byHand && (await provider.getMailbox(request.mailbox))) await provider.clearForwarding(request.mailbox);
       await this.deps.requests.update(request.id, (r) => (r.forwardRemovedAt ? undefined : { ...r, forwardRemovedAt: now.toISOString(), version: r.version + 1, updatedAt: now.toISOString() }));
       await this.deps.audit.append({ actor: 'system', action: 'forward.expired', requestId: request.id, mailbox: request.mailbox, result: 'ok', detail: `forward to ${forward.targets.join(', ')} ended ${forward.expiresAt}` });
-      notices.push({ kind: 'offboarding_forward', id: request.id, mailbox: request.mailbox, targets: forward.targets, expiresAt: forward.expiresAt });
+      notices.push({ kind: 'offboarding_forward', id: request.id, mailbox: request.mailbox, targets: forward.targets, expiresAt: forward.expiresAt, removeByHand: byHand });
     }
     return notices;
   }
@@ -277,7 +288,7 @@ export class ForwardingService {
     try {
       return await work();
     } catch (error) {
-      if (error instanceof PostmasterError && ['BadInput', 'Refused', 'NotFound', 'Conflict'].includes(error.code)) {
+      if (isRefusal(error)) {
         await this.deps.audit.append({ actor, action: `refused.${verb}`, mailbox, result: 'refused', detail: error.message });
       }
       throw error;

@@ -60,6 +60,8 @@ export const StepSchema = z.object({
   error: z.string().optional(),
   /** For manual steps: what to do, in the admin console's own words. */
   instructions: z.string().optional(),
+  /** For automatic steps: what the provider does that the approver must know (shown with the plan). */
+  note: z.string().optional(),
   doneBy: z.string().optional(),
   /** For delete: not before this instant (end of retention). */
   dueAt: z.string().optional(),

@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { badInput, describeError, notFound, PostmasterError, refused } from '../errors.js';
+import { badInput, describeError, isRefusal, notFound, PostmasterError, refused } from '../errors.js';
 import { AddressSchema, domainOf, qualifyAddress, type Mailbox } from '../mailbox.js';
 import type { MailProvider } from '../provider.js';
 import type { AuditLog, BackupVault, Clock, RequestRepository } from '../ports.js';
@@ -76,7 +76,10 @@ export class OffboardingService {
   /** Checks a plan against policy and the mail system without storing anything. */
   async checkPlan(input: PlanInput): Promise<Plan> {
     const { provider, domain, clock } = this.deps;
-    const parsed = PlanSchema.safeParse({ ...input, mailbox: normalizeMailbox(String(input.mailbox ?? ''), domain) });
+    // "bob" means bob@<domain> for the successor and the targets too, as it does for the mailbox.
+    const qualify = (value: unknown) => (typeof value === 'string' ? qualifyAddress(value, domain) : value);
+    const forward = input.forward && { ...input.forward, targets: Array.isArray(input.forward.targets) ? input.forward.targets.map(qualify) : input.forward.targets };
+    const parsed = PlanSchema.safeParse({ ...input, mailbox: normalizeMailbox(String(input.mailbox ?? ''), domain), successor: qualify(input.successor), forward });
     if (!parsed.success) throw badInput(`the plan is not valid: ${firstIssue(parsed.error)}`);
     const plan = parsed.data;
 
@@ -278,7 +281,7 @@ export class OffboardingService {
     try {
       return await work();
     } catch (error) {
-      if (error instanceof PostmasterError && ['BadInput', 'Refused', 'NotFound', 'Conflict'].includes(error.code)) {
+      if (isRefusal(error)) {
         await this.deps.audit.append({ actor, action: `refused.${verb}`, requestId, mailbox: mailbox || undefined, result: 'refused', detail: describeError(error) });
       }
       throw error;

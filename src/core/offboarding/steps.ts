@@ -30,11 +30,14 @@ export function stepsFor(plan: Plan): StepName[] {
   return steps;
 }
 
-export function initialSteps(plan: Plan, provider: Pick<MailProvider, 'capabilities'> & Partial<Pick<MailProvider, 'manualInstructions'>>): Step[] {
+export function initialSteps(plan: Plan, provider: Pick<MailProvider, 'capabilities'> & Partial<Pick<MailProvider, 'manualInstructions' | 'stepNote'>>): Step[] {
   return stepsFor(plan).map((name) => {
-    const automatic = provider.capabilities.has(CAPABILITY_OF[name]);
+    const capability = CAPABILITY_OF[name];
+    const automatic = provider.capabilities.has(capability);
     const step: Step = { name, mode: automatic ? 'automatic' : 'manual', status: 'pending', attempts: 0 };
-    if (!automatic) step.instructions = provider.manualInstructions?.(CAPABILITY_OF[name], plan) ?? `Do "${name}" for ${plan.mailbox} by hand in the mail system, then mark it done.`;
+    if (!automatic) step.instructions = provider.manualInstructions?.(capability, plan) ?? `Do "${name}" for ${plan.mailbox} by hand in the mail system, then mark it done.`;
+    const note = automatic ? provider.stepNote?.(capability, plan) : undefined;
+    if (note) step.note = note;
     return step;
   });
 }

@@ -12,6 +12,7 @@ import { PostmasterError } from '../../core/errors.js';
 import { isManageSieveError } from './managesieve/errors.js';
 import type { PostmasterSieveState } from './sieve/postmaster-script.js';
 import { exportMailbox, type ImapLogin } from '../shared/imap-export.js';
+import { hostPort } from '../shared/endpoint.js';
 import { DoveadmClient } from './doveadm.js';
 import { readPasswdFile, removeEntry, setLoginDisabled, type PasswdEntry } from './passwd-file.js';
 import { doveadmScripts, openManageSieve, type ManageSieveLogin, type SieveScripts } from './sieve-scripts.js';
@@ -32,14 +33,6 @@ const LOGIN_CHANGE_TIMEOUT_MS = 5_000;
 
 /** passwd-file reasons cannot contain spaces (Dovecot splits extra fields on them). */
 const DISABLED_REASON = 'Account_disabled_by_Postmaster';
-
-/** imap:// 143, imaps:// 993 (RFC 8314), sieve:// 4190 (RFC 5804; sieves:// is implicit TLS on the same port). */
-function hostPort(url: string): { host: string; port: number; secure: boolean } {
-  const parsed = new URL(url);
-  const secure = parsed.protocol === 'imaps:' || parsed.protocol === 'sieves:';
-  const fallback = parsed.protocol.startsWith('imap') ? (secure ? 993 : 143) : 4190;
-  return { host: parsed.hostname, port: parsed.port ? Number(parsed.port) : fallback, secure };
-}
 
 export class DovecotProvider implements MailProvider {
   readonly name = 'dovecot';

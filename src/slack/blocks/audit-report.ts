@@ -122,10 +122,14 @@ export function auditReportMessage(run: AuditRun, options: AuditReportOptions = 
 const MAX_NOTICES = 40;
 
 export function expiryNoticesMessage(notices: readonly ExpiryNotice[]): MessageContent {
-  const blocks: types.KnownBlock[] = [section(`:hourglass: *${notices.length} expired ${notices.length === 1 ? 'forward' : 'forwards'} removed*`)];
+  const byHand = notices.filter((n) => n.removeByHand).length;
+  const title = byHand ? `${notices.length} expired ${notices.length === 1 ? 'forward' : 'forwards'}, ${byHand} to remove by hand` : `${notices.length} expired ${notices.length === 1 ? 'forward' : 'forwards'} removed`;
+  const blocks: types.KnownBlock[] = [section(`:hourglass: *${title}*`)];
   const lines = notices.map((n) => {
     const what = n.kind === 'rule' ? `rule \`${escape(n.id)}\`` : `offboarding \`${escape(n.id)}\``;
-    return `${what} · *${escape(truncate(n.mailbox, 300))}* no longer forwards to ${escape(truncate(n.targets.join(', '), 1500))} (expired ${escape(n.expiresAt)})`;
+    const targets = escape(truncate(n.targets.join(', '), 1000));
+    if (n.removeByHand) return `${what} · *${escape(truncate(n.mailbox, 300))}* → ${targets} expired ${escape(n.expiresAt)}; ✋ remove it by hand: ${escape(truncate(n.removeByHand, 1200))}`;
+    return `${what} · *${escape(truncate(n.mailbox, 300))}* no longer forwards to ${targets} (expired ${escape(n.expiresAt)})`;
   });
   for (const line of capList(lines, MAX_NOTICES, (hidden) => `…and ${hidden} more (see the audit log)`)) blocks.push(section(line));
   return { text: fallback(`${notices.length} expired forwards removed`), blocks };

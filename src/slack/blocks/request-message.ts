@@ -22,6 +22,7 @@ export function stepLine(request: OffboardingRequest, step: Step, index: number,
   if (showStatus && step.summary) line += `\n      ${escape(step.summary)}`;
   if (showStatus && step.status === 'failed' && step.error) line += `\n      ✗ ${escape(step.error)}`;
   if (showStatus && step.status === 'waiting' && step.dueAt) line += `\n      waits until ${when(step.dueAt)}`;
+  if (step.note && step.status === 'pending') line += `\n      ⚠️ ${escape(step.note)}`;
   if (step.mode === 'manual') {
     line += `\n      ✋ *Manual task* (the mail system cannot do this through its API): ${escape(step.instructions ?? 'do it by hand, then mark it done')}`;
   }

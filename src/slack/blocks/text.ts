@@ -70,7 +70,8 @@ export function when(iso: string | undefined): string {
 
 /** "active · forwarding to bob@… (keeps a copy) · 12,408 messages, 1.9 GB" */
 export function mailboxState(mailbox: Mailbox): string {
-  const parts: string[] = [mailbox.status === 'disabled' ? '*disabled* (login refused)' : 'active'];
+  const provider = mailbox.providerStatus ? ` (${escape(mailbox.providerStatus)})` : '';
+  const parts: string[] = [mailbox.status === 'disabled' ? `*disabled*${provider || ' (login refused)'}` : `active${provider}`];
   if (mailbox.forwarding === undefined) parts.push('forwarding unknown');
   else if (mailbox.forwarding.targets.length === 0) parts.push('no forwarding');
   else {

@@ -6,7 +6,7 @@
  * views.update. On success the person gets an ephemeral confirmation (or a DM).
  */
 import type { AllMiddlewareArgs, SlackViewMiddlewareArgs, ViewSubmitAction, webApi } from '@slack/bolt';
-import { describeError, isPostmasterError } from '../../../core/errors.js';
+import { describeError, isPostmasterError, isRefusal } from '../../../core/errors.js';
 import type { ForwardingRule } from '../../../core/forwarding/rule.js';
 import { withinBudget } from '../../within-budget.js';
 import type { SlackContext } from '../../context.js';
@@ -16,10 +16,9 @@ import { blockForRuleError, readForwardForm, ruleInputFromForm } from '../../for
 
 type Args = AllMiddlewareArgs & SlackViewMiddlewareArgs<ViewSubmitAction>;
 
-const REFUSALS = new Set(['BadInput', 'Refused', 'NotFound', 'Conflict']);
 
 function userMessage(error: unknown): string {
-  if (isPostmasterError(error) && REFUSALS.has(error.code)) return describeError(error);
+  if (isRefusal(error)) return describeError(error);
   return `the mail server could not check the rule (${describeError(error)}); try again`;
 }
 

@@ -9,7 +9,7 @@
  * views.update (the form again with the error on top, or the confirmation).
  */
 import type { AllMiddlewareArgs, SlackViewMiddlewareArgs, ViewSubmitAction, webApi } from '@slack/bolt';
-import { describeError, isPostmasterError } from '../../../core/errors.js';
+import { describeError, isPostmasterError, isRefusal } from '../../../core/errors.js';
 import type { Mailbox } from '../../../core/mailbox.js';
 import type { OffboardingRequest } from '../../../core/offboarding/model.js';
 import { withinBudget } from '../../within-budget.js';
@@ -23,10 +23,9 @@ import { blockForError, planInputFromForm, readOffboardForm } from '../../offboa
 
 type Args = AllMiddlewareArgs & SlackViewMiddlewareArgs<ViewSubmitAction>;
 
-const REFUSALS = new Set(['BadInput', 'Refused', 'NotFound', 'Conflict']);
 
 function userMessage(error: unknown): string {
-  if (isPostmasterError(error) && REFUSALS.has(error.code)) return describeError(error);
+  if (isRefusal(error)) return describeError(error);
   return `the mail server could not check the plan (${describeError(error)}); try again`;
 }
 

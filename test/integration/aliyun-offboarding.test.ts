@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hasDovecot, useMailServer } from '../support/mail-server.js';
-import { baseTestEnv, runCli, type CliResult } from '../support/postmaster.js';
+import { baseTestEnv, runCli, testPostmaster, type CliResult } from '../support/postmaster.js';
 import { folderCounts, tryImapLogin } from '../support/mail-checks.js';
 import { startAlimailServer, type AlimailServer } from '../support/alimail-server.js';
 import { writeFileAtomic } from '../../src/sandbox/dovecot-instance.js';
@@ -17,7 +17,7 @@ import { deliverLmtp } from '../../src/sandbox/lmtp.js';
 import type { DovecotInstance } from '../../src/sandbox/dovecot-instance.js';
 
 const CLIENT_SECRET = 'alimail-client-secret-7f3a9c';
-const USERS = ['alice', 'bob', 'carol'].map((n) => ({ address: `${n}@example.test`, password: `${n}-pass` }));
+const USERS = ['alice', 'bob', 'carol', 'dave'].map((n) => ({ address: `${n}@example.test`, password: `${n}-pass` }));
 
 /** What Alibaba does on a password reset, done to the stand-in: the new password works once the call returns. */
 async function setDovecotPassword(dovecot: DovecotInstance, address: string, password: string): Promise<void> {
@@ -38,6 +38,7 @@ describe.skipIf(!hasDovecot)('offboarding on Alibaba Mail through the CLI', () =
   let storeDir: string;
   const secrets: string[] = [CLIENT_SECRET];
   const outputs: CliResult[] = [];
+  const logLines: string[] = [];
 
   beforeAll(async () => {
     api = await startAlimailServer({
@@ -132,6 +133,34 @@ describe.skipIf(!hasDovecot)('offboarding on Alibaba Mail through the CLI', () =
     expect(entries.filter((e) => e.action === 'step.marked_done').map((e) => e.actor)).toEqual(['U3', 'U2', 'U3']);
   });
 
+  it('deletes the account only after retention, with a verified backup; a second sweep is a no-op', async () => {
+    await deliverLmtp(mail.dovecot.ports.lmtp, { from: 'x@customer.test', to: 'dave@example.test', subject: 'keep me', body: 'hello\n' });
+    const app = await testPostmaster(env);
+    try {
+      const request = await app.offboarding.request('U1', { mailbox: 'dave', revokeSessions: false, deleteAfterDays: 30 });
+      await app.offboarding.approve('U2', request.id);
+      const waiting = await app.offboarding.run(request.id);
+      expect(waiting.state).toBe('scheduled');
+      expect(waiting.steps.map((s) => [s.name, s.status])).toEqual([['backup', 'done'], ['disable', 'done'], ['delete', 'waiting']]);
+      expect(api.user('dave@example.test')?.status).toBe('FREEZE');
+
+      app.clock.advanceDays(29);
+      expect(await app.offboarding.sweep()).toEqual([]);
+      expect(api.user('dave@example.test')).toBeDefined();
+      app.clock.advanceDays(2);
+      const [done] = await app.offboarding.sweep();
+      expect(done).toMatchObject({ id: request.id, state: 'completed' });
+      expect(api.user('dave@example.test')).toBeUndefined();
+      expect(await app.offboarding.sweep()).toEqual([]);
+      // Deleting an account that is already gone (a retry after a lost answer) still succeeds.
+      await app.provider.delete('dave@example.test');
+      expect(api.requests.filter((r) => r.method === 'DELETE').map((r) => r.status)).toEqual([200, 404]);
+    } finally {
+      logLines.push(...app.logLines);
+      await app.close();
+    }
+  });
+
   it('refuses to add a forwarding rule it cannot guard, exiting 2, with the console steps', async () => {
     const refused = await cli('forward', 'add', 'bob', '--to', 'carol', '--as', 'U1');
     expect(refused.code).toBe(2);
@@ -142,14 +171,14 @@ describe.skipIf(!hasDovecot)('offboarding on Alibaba Mail through the CLI', () =
   it('says in the audit that forwarding could not be read, rather than calling the domain clean', async () => {
     const audit = await cli('audit');
     expect(audit.code, audit.stderr).toBe(0);
-    expect(audit.stdout + audit.stderr).toMatch(/forwarding for 3 mailboxes could not be read through the API/);
+    expect(audit.stdout + audit.stderr).toMatch(/forwarding for 3 mailboxes could not be read through the API/); // dave is gone
   });
 
   it('never writes a secret (client secret, token, reset password) to logs, output, the store or the audit log', async () => {
     expect(secrets.length).toBeGreaterThanOrEqual(3); // the client secret, at least one token, the reset password
     const files = await readdir(storeDir, { recursive: true });
     const stored = await Promise.all(files.map((f) => readFile(path.join(storeDir, f)).catch(() => Buffer.alloc(0))));
-    const haystacks = [...outputs.map((o) => o.stdout + o.stderr), ...stored.map((b) => b.toString('latin1'))];
+    const haystacks = [...outputs.map((o) => o.stdout + o.stderr), logLines.join(''), ...stored.map((b) => b.toString('latin1'))];
     // The trace-level logs really are in the haystack: the API calls were logged.
     expect(outputs.some((o) => o.stderr.includes('Alibaba Mail API call'))).toBe(true);
     for (const secret of secrets) {

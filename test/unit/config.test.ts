@@ -34,6 +34,22 @@ describe('config', () => {
     expect(config.POSTMASTER_APPROVERS).toEqual([]);
   });
 
+  it('reads only the chosen provider\'s settings: Alibaba Mail needs no Dovecot ones', () => {
+    const aliyun = { MAIL_DOMAIN: 'example.test', MAIL_PROVIDER: 'aliyun', ALIMAIL_CLIENT_ID: 'id', ALIMAIL_CLIENT_SECRET: 'secret' };
+    const config = loadConfig(aliyun);
+    expect(config.MAIL_PROVIDER === 'aliyun' && config.aliyun).toEqual({
+      ALIMAIL_CLIENT_ID: 'id',
+      ALIMAIL_CLIENT_SECRET: 'secret',
+      ALIMAIL_REGION: 'cn',
+      ALIMAIL_RATE_LIMIT: 30,
+      ALIMAIL_IMAP_URL: 'imaps://imap.qiye.aliyun.com:993',
+    });
+    expect(messageFor({ ...aliyun, ALIMAIL_CLIENT_SECRET: '' })).toBe('ALIMAIL_CLIENT_SECRET is not set');
+    expect(messageFor({ ...aliyun, ALIMAIL_RATE_LIMIT: '50' })).toMatch(/^ALIMAIL_RATE_LIMIT must be at most 40: Alibaba Mail allows 40 requests\/s per domain/);
+    expect(messageFor({ ...aliyun, ALIMAIL_REGION: 'eu' })).toBe('ALIMAIL_REGION must be cn, sg, hk, de or us (the cluster your domain is on)');
+    expect(messageFor({ ...aliyun, ALIMAIL_IMAP_URL: 'imap.qiye.aliyun.com' })).toMatch(/^ALIMAIL_IMAP_URL must be a URL like imaps:/);
+  });
+
   it('names the missing variable in one line', () => {
     const message = messageFor({ ...valid, MAIL_DOMAIN: undefined });
     expect(message).toBe('MAIL_DOMAIN is not set');

@@ -19,6 +19,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createServer, STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
+import { mulberry32 } from '../../bench/lib/random.js';
 
 export interface SeedDepartment {
   id: string;
@@ -675,18 +676,6 @@ export async function startAlimailServer(options: AlimailServerOptions): Promise
 // ---------------------------------------------------------------------------------------------
 // Synthetic directories for benchmarks
 
-/** mulberry32: tiny, seeded, good enough to spread users; the same inputs give the same tree. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const MAX_DEPTH = 4;
 
 /** A synthetic organisation for benchmarks: `departments` departments in a tree (a few levels deep, random-ish but deterministic) under $root, `users` users spread over them, addresses user00001@<domain>. */
@@ -694,7 +683,7 @@ export function syntheticDirectory(options: { departments: number; users: number
   departments: SeedDepartment[];
   users: SeedUser[];
 } {
-  const random = seededRandom(options.departments * 7919 + options.users);
+  const random = mulberry32(options.departments * 7919 + options.users);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
   const departments = syntheticDepartments(options.departments, random);
   const departmentIds = departments.map((d) => d.id);

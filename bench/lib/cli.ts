@@ -44,3 +44,8 @@ export async function prepareChild(entry: string, dir: string, useTsx: boolean):
     return viaTsx;
   }
 }
+
+/** True when `--name` is on the command line (a switch without a value). */
+export function hasFlag(name: string): boolean {
+  return process.argv.includes(`--${name}`);
+}

@@ -3,7 +3,8 @@
  * own; listeners/ does the work, one listener per file.
  *
  * - Socket Mode when SLACK_APP_TOKEN is set (no public URL needed), otherwise the HTTP receiver on
- *   PORT, with our request guard in front of Bolt's (see request-guard.ts).
+ *   PORT, where our request guard is the one signature check (see request-guard.ts for why Bolt's
+ *   is off).
  * - `deferInitialization` + `init()` inside start(): a bad token becomes one SlackStartError with
  *   a clear message, never an unhandled rejection from the constructor.
  * - Progress of every run in the process goes to Slack through ThreadProgress, subscribed to the
@@ -109,9 +110,19 @@ export function createSlackApp(options: SlackAppOptions): SlackApp {
 
   let receiver: HTTPReceiver | undefined;
   if (!socketMode) {
-    receiver = new HTTPReceiver({ signingSecret: slack.SLACK_SIGNING_SECRET, logger: boltLogger(log), port: options.port ?? slack.PORT });
+    // One list for both: every path Bolt dispatches from must be a path the guard checks.
+    const endpoints = ['/slack/events'];
+    receiver = new HTTPReceiver({
+      signingSecret: slack.SLACK_SIGNING_SECRET,
+      endpoints,
+      // Only ever off together with guardRequests below, which checks every request instead.
+      signatureVerification: false,
+      logger: boltLogger(log),
+      port: options.port ?? slack.PORT,
+    });
     receiver.requestListener = guardRequests(receiver.requestListener, {
       signingSecret: slack.SLACK_SIGNING_SECRET,
+      endpoints,
       onRefused: ({ reason, ...detail }) => refused(reason, detail),
       onError: (error) => log.error({ err: error }, 'the Slack request listener failed'),
       gate,
@@ -123,6 +134,8 @@ export function createSlackApp(options: SlackAppOptions): SlackApp {
     ...(socketMode ? { socketMode: true, appToken: slack.SLACK_APP_TOKEN } : { receiver }),
     logger: boltLogger(log),
     clientOptions,
+    // No listener keeps conversation state, and Bolt's default store costs every request an Error.
+    convoStore: false,
     deferInitialization: true,
     ...(options.botIdentity ? { tokenVerificationEnabled: false, botId: options.botIdentity.botId, botUserId: options.botIdentity.botUserId } : {}),
   });

@@ -59,4 +59,36 @@ describe('AckGate', () => {
     await advance(2);
     expect(work.released).toBe(true);
   });
+
+  it('lets waiters go one at a time, so a request that comes in meanwhile holds the rest back', async () => {
+    const gate = gateWith(20);
+    gate.enter();
+    const released: string[] = [];
+    void gate.clear(1000).then(() => {
+      released.push('first');
+      gate.enter(); // the next request arrives while the first follow-up runs
+    });
+    void gate.clear(1000).then(() => released.push('second'));
+    gate.leave();
+    await advance(25);
+    expect(released).toEqual(['first']);
+    gate.leave();
+    await advance(25);
+    expect(released).toEqual(['first', 'second']);
+  });
+
+  it('queues a late caller behind those already waiting', async () => {
+    const gate = gateWith(20);
+    gate.enter();
+    const released: string[] = [];
+    void gate.clear(1000).then(() => released.push('early'));
+    gate.leave();
+    await advance(25);
+    expect(released).toEqual(['early']);
+    gate.enter();
+    void gate.clear(100).then(() => released.push('capped'));
+    void gate.clear(1000).then(() => released.push('patient'));
+    await advance(101); // the ack never goes out: only the capped waiter may go
+    expect(released).toEqual(['early', 'capped']);
+  });
 });

@@ -64,6 +64,25 @@ describe('the request guard', () => {
     expect(sent.status).toBe(401);
   });
 
+  it('answers an unsigned SSL check, and nothing sent along with it reaches a listener', async () => {
+    // Bolt's own signature check is off (the guard is the only one), so the guard strips the body.
+    const provider = new FakeProvider(['alice@example.test']);
+    h = await startSlackHarness({ provider });
+    const approve = new URLSearchParams({
+      ssl_check: '1',
+      payload: JSON.stringify({ type: 'block_actions', user: { id: 'U1' }, actions: [{ type: 'button', action_id: 'approve_request', value: 'ob-1' }] }),
+    }).toString();
+    const command = `ssl_check=1&${h.sender.commandBody('U1', 'alice').body}`;
+    for (const body of [approve, command]) {
+      expect((await h.sender.post(body, 'application/x-www-form-urlencoded', { signature: null })).status).toBe(200);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+    expect(h.api.calls).toEqual([]);
+    expect(h.api.responsePosts).toEqual([]);
+    expect(provider.calls).toEqual([]);
+    expect((await h.postmaster.audit.read()).entries).toEqual([]);
+  });
+
   it('leaves other paths to Bolt (404), unaudited', async () => {
     h = await startSlackHarness({ provider: new FakeProvider(['alice@example.test']) });
     const response = await fetch(`http://127.0.0.1:${h.port}/elsewhere`, { method: 'POST', body: 'x' });

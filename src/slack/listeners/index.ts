@@ -1,4 +1,7 @@
-/** Registers every listener; one file per listener under actions/, commands/, events/ and views/. */
+/**
+ * Registers every listener; one file per listener under actions/, commands/, events/ and views/,
+ * reached through one Bolt registration per kind (route.ts says why).
+ */
 import type { App } from '@slack/bolt';
 import type { SlackContext } from '../context.js';
 import * as actions from './actions/index.js';

@@ -1,6 +1,7 @@
-import type { App } from '@slack/bolt';
+import type { AllMiddlewareArgs, App, BlockAction, SlackActionMiddlewareArgs } from '@slack/bolt';
 import type { SlackContext } from '../../context.js';
 import { ACTION } from '../../ids.js';
+import { routes, type Listener } from '../route.js';
 import { approveAction } from './approve.js';
 import { markDoneAction } from './mark-done.js';
 import { rejectAction } from './reject.js';
@@ -9,13 +10,25 @@ import { successorEntered } from './successor-entered.js';
 import { forwardRemoveAction } from './forward-remove.js';
 import { auditRemoveAction, auditRemoveApprovedAction } from './audit-remove.js';
 
+type BlockActionArgs = AllMiddlewareArgs & SlackActionMiddlewareArgs<BlockAction>;
+
+/**
+ * Which element an action id belongs to (a button, mostly) is known from the blocks we built with
+ * it, not from the payload: the same trust Bolt's `app.action(id, listener)` places in the type a
+ * listener declares.
+ */
+const forId = <A extends BlockAction>(listener: Listener<AllMiddlewareArgs & SlackActionMiddlewareArgs<A>>) => listener as Listener<BlockActionArgs>;
+
 export function register(app: App, ctx: SlackContext): void {
-  app.action(ACTION.approve, approveAction(ctx));
-  app.action(ACTION.reject, rejectAction(ctx));
-  app.action(ACTION.retry, retryAction(ctx));
-  app.action(ACTION.markDone, markDoneAction(ctx));
-  app.action(ACTION.successor, successorEntered(ctx));
-  app.action(ACTION.forwardRemove, forwardRemoveAction(ctx));
-  app.action(ACTION.auditRemove, auditRemoveAction(ctx));
-  app.action(ACTION.auditRemoveApproved, auditRemoveApprovedAction(ctx));
+  const actions = routes<BlockActionArgs>({
+    [ACTION.approve]: forId(approveAction(ctx)),
+    [ACTION.reject]: forId(rejectAction(ctx)),
+    [ACTION.retry]: forId(retryAction(ctx)),
+    [ACTION.markDone]: forId(markDoneAction(ctx)),
+    [ACTION.successor]: successorEntered(ctx),
+    [ACTION.forwardRemove]: forId(forwardRemoveAction(ctx)),
+    [ACTION.auditRemove]: forId(auditRemoveAction(ctx)),
+    [ACTION.auditRemoveApproved]: forId(auditRemoveApprovedAction(ctx)),
+  });
+  app.action<BlockAction>(actions.pattern, (args) => actions.dispatch(args.action.action_id, args));
 }

@@ -1,11 +1,15 @@
-import type { App } from '@slack/bolt';
+import type { AllMiddlewareArgs, App, SlackCommandMiddlewareArgs } from '@slack/bolt';
 import type { SlackContext } from '../../context.js';
+import { routes } from '../route.js';
 import { offboardCommand } from './offboard.js';
 import { forwardCommand } from './forward.js';
 import { mailauditCommand } from './mailaudit.js';
 
 export function register(app: App, ctx: SlackContext): void {
-  app.command('/offboard', offboardCommand(ctx));
-  app.command('/forward', forwardCommand(ctx));
-  app.command('/mailaudit', mailauditCommand(ctx));
+  const commands = routes<AllMiddlewareArgs & SlackCommandMiddlewareArgs>({
+    '/offboard': offboardCommand(ctx),
+    '/forward': forwardCommand(ctx),
+    '/mailaudit': mailauditCommand(ctx),
+  });
+  app.command(commands.pattern, (args) => commands.dispatch(args.command.command, args));
 }

@@ -7,11 +7,17 @@
  *
  * Postmaster runs first in each round, so any cache Dovecot warms during a run favours mbsync.
  *
+ * What is compared: on this cleartext loopback server Postmaster reads over two IMAP connections
+ * of its own (imapflow's connection does the login and LIST), so two Dovecot processes work at
+ * once; mbsync uses one connection. Dovecot's own CPU (about 0.6 s per 20,000 messages here, both
+ * tools pay it) plus Postmaster's two sha256 passes keep a 2-CPU machine busy, so the ratio moves
+ * with whatever else runs on it: use --rounds 3 or more and compare within one run.
+ *
  * The export runs in a child process so its peak RSS is its own. By default the child is the
  * TypeScript bundled to plain JS (esbuild, packages left external), which is how compiled code
  * runs; --tsx runs it under the tsx loader instead, whose compiler and module caches are not the
  * export's memory (measured here: ~100 MB before the export starts and ~155 MB peak at 20,000
- * messages, against ~75 and ~110 MB as plain JS).
+ * messages, against ~75 and ~105 MB as plain JS).
  */
 import { spawn } from 'node:child_process';
 import { chmod, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';

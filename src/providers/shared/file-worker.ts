@@ -24,7 +24,8 @@ const { createHash } = require('node:crypto');
 
 const LF_FROM = Buffer.from('\nFrom ', 'latin1');
 const KEEP = LF_FROM.length - 1;
-let out = null;
+// Open output files by id (the id of the 'open' request): an export may write two folders at once.
+const files = new Map();
 let spareScanBuffer = null;
 
 function reply(id, value, transfer) {
@@ -84,15 +85,21 @@ function scan(id, path) {
   });
 }
 
+function outputFile(id) {
+  const file = files.get(id);
+  if (!file) throw new Error('no open file ' + id);
+  return file;
+}
+
 parentPort.on('message', (m) => {
   try {
     switch (m.op) {
       case 'open':
-        if (out) fs.closeSync(out.fd);
-        out = { fd: fs.openSync(m.path, 'w', 0o600), hash: createHash('sha256'), position: 0 };
-        return reply(m.id, {});
+        files.set(m.id, { fd: fs.openSync(m.path, 'w', 0o600), hash: createHash('sha256'), position: 0 });
+        return reply(m.id, { file: m.id });
       case 'write': {
         try {
+          const out = outputFile(m.file);
           const data = Buffer.from(m.buffer, 0, m.length);
           out.hash.update(data);
           writeAll(out.fd, data, out.position);
@@ -103,15 +110,17 @@ parentPort.on('message', (m) => {
         }
       }
       case 'close': {
-        const file = out;
-        out = null;
+        const file = outputFile(m.file);
+        files.delete(m.file);
         fs.closeSync(file.fd);
         return reply(m.id, { bytes: file.position, sha256: file.hash.digest('hex') });
       }
-      case 'discard':
-        if (out) fs.closeSync(out.fd);
-        out = null;
+      case 'discard': {
+        const file = files.get(m.file);
+        files.delete(m.file);
+        if (file) fs.closeSync(file.fd);
         return reply(m.id, {});
+      }
       case 'scan':
         return scan(m.id, m.path);
       default:
@@ -131,6 +140,7 @@ export interface ScanResult {
 
 interface Reply {
   id: number;
+  file?: number;
   error?: ErrorDetail;
   buffer?: ArrayBuffer;
   bytes?: number;
@@ -196,31 +206,33 @@ export class FileWorker {
     return reply;
   }
 
-  async open(path: string): Promise<void> {
-    await this.expect({ op: 'open', path });
+  /** Creates (truncates) `path` for writing; returns the id the other file calls take. */
+  async open(path: string): Promise<number> {
+    const reply = await this.expect({ op: 'open', path });
+    return reply.file!;
   }
 
   /**
    * Hands `buffer`'s memory to the worker (no copy), which hashes and appends its first `length`
-   * bytes to the open file. Resolves with the same memory, usable again.
+   * bytes to `file`. Resolves with the same memory, usable again.
    * `buffer` must own its whole ArrayBuffer (Buffer.allocUnsafeSlow), since that is what moves.
    */
-  async write(buffer: Buffer, length: number): Promise<Buffer> {
+  async write(file: number, buffer: Buffer, length: number): Promise<Buffer> {
     const memory = buffer.buffer as ArrayBuffer;
-    const reply = await this.call({ op: 'write', buffer: memory, length }, [memory]);
+    const reply = await this.call({ op: 'write', file, buffer: memory, length }, [memory]);
     const returned = reply.buffer ? Buffer.from(reply.buffer) : Buffer.allocUnsafeSlow(memory.byteLength);
     if (reply.error) throw Object.assign(toError(reply.error), { returned });
     return returned;
   }
 
-  /** Closes the open file; bytes and sha256 cover everything written to it. */
-  async close(): Promise<{ bytes: number; sha256: string }> {
-    const reply = await this.expect({ op: 'close' });
+  /** Closes `file`; bytes and sha256 cover everything written to it. */
+  async close(file: number): Promise<{ bytes: number; sha256: string }> {
+    const reply = await this.expect({ op: 'close', file });
     return { bytes: reply.bytes!, sha256: reply.sha256! };
   }
 
-  async discard(): Promise<void> {
-    await this.expect({ op: 'discard' }).catch(() => undefined);
+  async discard(file: number): Promise<void> {
+    await this.expect({ op: 'discard', file }).catch(() => undefined);
   }
 
   /** Counts the mbox messages of a file and hashes it, reading it from disk. */

@@ -2,10 +2,15 @@
  * Streaming IMAP export to mboxrd files plus manifest.json, shared by every provider that speaks
  * IMAP (dovecot through a master user, Alibaba Mail with a temporary password over TLS).
  *
- * Memory stays flat: one FETCH per folder, consumed one message at a time (imapflow stops reading
- * the socket until the handler has taken the row, so TCP carries the backpressure to the server;
- * see imap-fetch.ts), copied into a small fixed pool of buffers that a worker thread hashes and
- * writes (mbox-writer.ts, file-worker.ts). Only the message in hand is ever held; a folder never is.
+ * Memory stays flat: one FETCH per folder, consumed one message at a time (nothing more is read
+ * from the socket until the writer has taken the message, so TCP carries the backpressure to the
+ * server), copied into a small fixed pool of buffers that a worker thread hashes and writes
+ * (mbox-writer.ts, file-worker.ts). Only the messages in hand are ever held; a folder never is.
+ *
+ * Connections: imapflow logs in (the login errors below are its), LISTs and, over TLS, does all
+ * of the export. In cleartext two connections of our own read two folders at once (imap-lanes.ts,
+ * imap-direct-connection.ts); both ways read FETCH responses with our own reader
+ * (fetch-response-reader.ts) rather than imapflow's parser.
  *
  * Race with new mail: the user's account is still live while the backup runs (DESIGN: disable
  * comes later), so mail can arrive mid-export. Each folder is EXAMINEd (read-only, so \Seen is
@@ -24,7 +29,9 @@ import { PostmasterError } from '../../core/errors.js';
 import type { ExportOptions } from '../../core/provider.js';
 import { MANIFEST_FILE } from './backup-verify.js';
 import { FileWorker } from './file-worker.js';
-import { fetchMessages } from './imap-fetch.js';
+import { DirectImapConnection } from './imap-direct-connection.js';
+import type { FetchPath } from './imap-fetch.js';
+import { DirectLane, ImapflowLane, type FolderLane } from './imap-lanes.js';
 import { mboxFileNames } from './mbox.js';
 import { BufferPool, MboxFileWriter } from './mbox-writer.js';
 
@@ -225,17 +232,107 @@ class ReadBack {
 
 /** Internal knobs for tests; not part of the provider contract. */
 export interface ExportTuning {
-  /** Use only imapflow's public fetch() (see imap-fetch.ts). */
-  publicApiOnly?: boolean;
+  /**
+   * The fastest way to read to try: 'direct' connections of our own (cleartext only, see
+   * imap-lanes.ts), else imapflow's connection by the paths of imap-fetch.ts. Tests use it to
+   * compare the files each way writes.
+   */
+  fetchPath?: 'direct' | FetchPath;
+}
+
+/** Two connections let the server work on two folders at once; more would only compete for CPU. */
+const DIRECT_CONNECTIONS = 2;
+
+/** Connects (no credentials yet) as many direct connections as the server takes; none is an answer too. */
+async function connectDirect(login: ImapLogin): Promise<DirectImapConnection[]> {
+  const attempts = Array.from({ length: DIRECT_CONNECTIONS }, () => DirectImapConnection.connect(login).catch(() => undefined));
+  return (await Promise.all(attempts)).filter((d): d is DirectImapConnection => d !== undefined);
+}
+
+/** Logs the connected ones in; the ones the server refuses are dropped (imap-lanes.ts). */
+async function loginDirect(directs: DirectImapConnection[], login: ImapLogin): Promise<DirectImapConnection[]> {
+  const credentials = { user: login.user, password: login.password, authzid: login.authzid };
+  const attempts = directs.map((d) => d.login(credentials).then(() => d, () => undefined));
+  return (await Promise.all(attempts)).filter((d): d is DirectImapConnection => d !== undefined);
+}
+
+/**
+ * Progress for the whole export, over all lanes: messagesTotal is the sum of the folders' counts
+ * (refined as each folder is opened), messagesDone and bytesDone grow across folders, and
+ * folder/folderIndex name a folder being written (with two lanes, the one that reported).
+ */
+class ProgressReporter {
+  private messagesTotal: number;
+  private messagesDone = 0;
+  private bytesFinished = 0;
+  private lastReport = 0;
+  private readonly active = new Set<MboxFileWriter>();
+
+  constructor(
+    private readonly folderCount: number,
+    private readonly listedCounts: number[],
+    private readonly listener: ExportOptions['onProgress'],
+  ) {
+    this.messagesTotal = listedCounts.reduce((a, b) => a + b, 0);
+  }
+
+  refineTotal(index: number, exists: number): void {
+    this.messagesTotal += exists - this.listedCounts[index]!;
+  }
+
+  writing(writer: MboxFileWriter): void {
+    this.active.add(writer);
+  }
+
+  /** Moves the writer's bytes to the finished ones in one step, so bytesDone never goes back. */
+  written(writer: MboxFileWriter): void {
+    if (this.active.delete(writer)) this.bytesFinished += writer.bytes;
+  }
+
+  abandoned(writer: MboxFileWriter): void {
+    this.active.delete(writer);
+  }
+
+  /** Reports at most every PROGRESS_INTERVAL_MS while messages flow. */
+  messageWritten(folder: string, index: number): void {
+    this.messagesDone++;
+    if (this.listener && Date.now() - this.lastReport >= PROGRESS_INTERVAL_MS) this.report(folder, index);
+  }
+
+  folderDone(folder: string, index: number): void {
+    this.report(folder, index);
+  }
+
+  /** Lanes finish in any order; the last report names the last folder with the final figures. */
+  finished(listed: ListResponse[]): void {
+    if (listed.length > 0) this.report(listed[listed.length - 1]!.path, listed.length - 1);
+  }
+
+  private report(folder: string, folderIndex: number): void {
+    this.lastReport = Date.now();
+    let bytesDone = this.bytesFinished;
+    for (const writer of this.active) bytesDone += writer.bytes;
+    const progress: ExportProgress = {
+      folder,
+      folderIndex,
+      folderCount: this.folderCount,
+      messagesDone: this.messagesDone,
+      messagesTotal: this.messagesTotal,
+      bytesDone,
+    };
+    try {
+      this.listener?.(progress);
+    } catch {
+      // Progress is a courtesy (a chat thread update); a failing listener must not fail a backup.
+    }
+  }
 }
 
 /**
  * Exports every selectable folder of `mailbox` into options.directory (one mboxrd file per folder
  * plus manifest.json), reads the files back, and returns the manifest with verifiedAt set.
  *
- * Progress figures are for the whole export: messagesTotal is the sum of the folders' counts
- * (refined as each folder is opened), messagesDone and bytesDone grow across folders, and
- * folder/folderIndex name the folder being written.
+ * Progress figures are for the whole export (see ProgressReporter).
  *
  * Idempotent per directory: the old manifest is removed first (so an interrupted re-run never
  * looks complete), every file is written under a temp name and renamed when whole, and files the
@@ -255,96 +352,146 @@ export async function exportMailbox(
   await rm(path.join(directory, MANIFEST_FILE), { force: true });
   await removeTempFiles(directory);
 
-  // Started first: the thread boots while the IMAP login is in flight.
+  const fetchPath = tuning.fetchPath ?? 'direct';
+  // Started first: the thread boots and the direct connections (cleartext only) read their
+  // greetings while imapflow logs in; they log in themselves only after imapflow's login worked.
   const worker = new FileWorker();
+  const directsConnected = fetchPath === 'direct' && !login.secure ? connectDirect(login) : Promise.resolve([]);
   let client: ImapFlow;
   try {
     client = await connect(login);
   } catch (error) {
     await worker.terminate();
+    // Not awaited: a server that drops packets would hold the login error back until they time out.
+    void directsConnected.then((directs) => directs.forEach((d) => d.close()));
     throw error;
   }
-  // Closing the socket fails whatever IMAP command is pending; the file worker is left to finish
+  // They log in while imapflow lists the folders. None when they cannot be used (imapflow went
+  // TLS) or were refused: the export then reads over imapflow's connection (imap-lanes.ts).
+  const directsReady: Promise<DirectImapConnection[]> = directsConnected.then((directs) => {
+    if (client.secureConnection === false) return loginDirect(directs, login);
+    for (const direct of directs) direct.close();
+    return [];
+  });
+  const closeConnections = () => {
+    client.close();
+    void directsReady.then((directs) => directs.forEach((d) => d.close()));
+  };
+  // Closing the sockets fails whatever IMAP command is pending; the file worker is left to finish
   // its current step so it closes its file descriptors, and is stopped on the way out.
-  const onAbort = () => client.close();
-  signal?.addEventListener('abort', onAbort, { once: true });
-  const pool = new BufferPool();
+  signal?.addEventListener('abort', closeConnections, { once: true });
   const readBack = new ReadBack(directory, worker);
-  const written: BackupFolder[] = [];
   const syncs: Promise<void>[] = [];
-  let publicApiOnly = tuning.publicApiOnly ?? false;
-  let currentTemp: string | undefined;
-  let doing = 'listing folders';
+  const temps = new Set<string>();
+  let clientDone = false;
+  let failure: { error: unknown; doing: string } | undefined;
+  let written: BackupFolder[] = [];
   try {
-    const listed = selectableFolders(await client.list({ statusQuery: { messages: true } }));
+    let listed: ListResponse[];
+    try {
+      listed = selectableFolders(await client.list({ statusQuery: { messages: true } }));
+    } catch (error) {
+      failure = { error, doing: 'listing folders' };
+      throw error;
+    }
     const names = mboxFileNames(listed.map((f) => f.path));
     const listedCounts = listed.map((f) => f.status?.messages ?? 0);
-    let messagesTotal = listedCounts.reduce((a, b) => a + b, 0);
-    let messagesDone = 0;
-    let bytesBefore = 0;
-    let lastReport = 0;
-    const report = (folder: string, folderIndex: number, bytesDone: number) => {
-      lastReport = Date.now();
-      const progress: ExportProgress = { folder, folderIndex, folderCount: listed.length, messagesDone, messagesTotal, bytesDone };
-      try {
-        options.onProgress?.(progress);
-      } catch {
-        // Progress is a courtesy (a chat thread update); a failing listener must not fail a backup.
-      }
-    };
+    const progress = new ProgressReporter(listed.length, listedCounts, options.onProgress);
 
-    for (const [index, folder] of listed.entries()) {
+    const directs = await directsReady;
+    let lanes: FolderLane[];
+    if (directs.length > 0) {
+      lanes = directs.map((d) => new DirectLane(d));
+      // imapflow's part is done; a connection left idle for the whole export would only time out.
+      clientDone = true;
+      await client.logout().catch(() => client.close());
+    } else {
+      lanes = [new ImapflowLane(client, fetchPath === 'direct' ? 'borrowed' : fetchPath)];
+    }
+
+    const exportFolder = async (lane: FolderLane, pool: BufferPool, index: number): Promise<BackupFolder> => {
+      const folder = listed[index]!;
       const file = names[index]!;
-      doing = `exporting folder ${folder.path}`;
-      const box = await client.mailboxOpen(folder.path, { readOnly: true });
-      const exists = box.exists;
-      messagesTotal += exists - listedCounts[index]!;
-      currentTemp = path.join(directory, `.${file}${TEMP_SUFFIX}`);
-      const writer = await MboxFileWriter.create(worker, currentTemp, pool);
+      const snapshot = await lane.open(folder);
+      progress.refineTotal(index, snapshot.exists);
+      const temp = path.join(directory, `.${file}${TEMP_SUFFIX}`);
+      temps.add(temp);
+      const writer = await MboxFileWriter.create(worker, temp, pool);
+      progress.writing(writer);
       let summary;
       try {
-        if (exists > 0) {
+        if (snapshot.exists > 0) {
           // Without a UIDNEXT (non-compliant server) sequence numbers 1:EXISTS give the same snapshot.
-          const byUid = box.uidNext > 1;
-          const range = byUid ? `1:${box.uidNext - 1}` : `1:${exists}`;
+          const byUid = snapshot.uidNext > 1;
+          const range = byUid ? `1:${snapshot.uidNext - 1}` : `1:${snapshot.exists}`;
           const sink = (source: Buffer, date: Date) => {
             if (signal?.aborted) throw abortError(signal);
             const wait = writer.write(source, date);
-            messagesDone++;
-            if (options.onProgress && Date.now() - lastReport >= PROGRESS_INTERVAL_MS) report(folder.path, index, bytesBefore + writer.bytes);
+            progress.messageWritten(folder.path, index);
             return wait;
           };
-          const via = await fetchMessages(client, range, byUid, sink, { publicApiOnly });
-          if (via === 'fetch') publicApiOnly = true;
+          await lane.fetch(range, byUid, sink);
         }
         summary = await writer.close();
+        progress.written(writer);
       } catch (error) {
+        progress.abandoned(writer);
         await writer.discard().catch(() => undefined);
         throw error;
       }
       const target = path.join(directory, file);
-      await rename(currentTemp, target);
-      currentTemp = undefined;
+      await rename(temp, target);
+      temps.delete(temp);
       const entry: BackupFolder = { name: folder.path, file, messages: summary.messages, bytes: summary.bytes, sha256: summary.sha256 };
-      written.push(entry);
-      readBack.check(entry, exists);
+      readBack.check(entry, snapshot.exists);
       // Durability overlaps the next folder's download; all of it is awaited before the manifest.
       const sync = fsyncPath(target);
       sync.catch(() => undefined);
       syncs.push(sync);
-      bytesBefore += summary.bytes;
-      report(folder.path, index, bytesBefore);
-    }
+      progress.folderDone(folder.path, index);
+      return entry;
+    };
+
+    // Each lane takes the next folder until none is left; the first failure stops them all
+    // (closing the connections ends the other lanes' transfers). With more than one lane the
+    // largest folders go first, so the lanes finish close together instead of one waiting on a
+    // big folder started last. The manifest keeps the list order either way.
+    const queue = listed.map((_, index) => index);
+    if (lanes.length > 1) queue.sort((a, b) => listedCounts[b]! - listedCounts[a]! || a - b);
+    const results: BackupFolder[] = [];
+    let next = 0;
+    const runLane = async (lane: FolderLane) => {
+      const pool = new BufferPool();
+      while (failure === undefined && next < queue.length) {
+        const index = queue[next++]!;
+        try {
+          results[index] = await exportFolder(lane, pool, index);
+        } catch (error) {
+          if (failure === undefined) {
+            failure = { error, doing: `exporting folder ${listed[index]!.path}` };
+            closeConnections();
+          }
+          return;
+        }
+      }
+    };
+    await Promise.all(lanes.map(runLane));
+    if (failure !== undefined) throw failure.error;
+    written = results;
+    progress.finished(listed);
   } catch (error) {
     await readBack.result().catch(() => undefined);
     await worker.terminate();
-    if (currentTemp) await rm(currentTemp, { force: true });
+    for (const temp of temps) await rm(temp, { force: true });
     await Promise.allSettled(syncs);
     if (signal?.aborted) throw abortError(signal);
-    throw imapFailure(error, login, doing, directory);
+    throw imapFailure(failure?.error ?? error, login, failure?.doing ?? 'exporting', directory);
   } finally {
-    signal?.removeEventListener('abort', onAbort);
-    await client.logout().catch(() => client.close());
+    signal?.removeEventListener('abort', closeConnections);
+    await Promise.all([
+      directsReady.then((directs) => Promise.all(directs.map((d) => d.logout()))),
+      clientDone ? undefined : client.logout().catch(() => client.close()),
+    ]);
   }
 
   const manifest: BackupManifest = {

@@ -40,14 +40,14 @@ export class MboxFileWriter {
 
   private constructor(
     private readonly worker: FileWorker,
+    private readonly file: number,
     private readonly pool: BufferPool,
   ) {
     this.current = pool.free.pop()!;
   }
 
   static async create(worker: FileWorker, file: string, pool: BufferPool): Promise<MboxFileWriter> {
-    await worker.open(file);
-    return new MboxFileWriter(worker, pool);
+    return new MboxFileWriter(worker, await worker.open(file), pool);
   }
 
   /**
@@ -89,10 +89,10 @@ export class MboxFileWriter {
     await this.settle();
     this.pool.free.push(this.current);
     if (this.failure !== undefined) {
-      await this.worker.discard();
+      await this.worker.discard(this.file);
       throw this.failure;
     }
-    const written = await this.worker.close();
+    const written = await this.worker.close(this.file);
     if (written.bytes !== this.bytes) throw new Error(`wrote ${written.bytes} bytes, expected ${this.bytes}`);
     return { messages: this.messages, bytes: written.bytes, sha256: written.sha256 };
   }
@@ -101,7 +101,7 @@ export class MboxFileWriter {
   async discard(): Promise<void> {
     await this.settle();
     this.pool.free.push(this.current);
-    await this.worker.discard();
+    await this.worker.discard(this.file);
   }
 
   private async settle(): Promise<void> {
@@ -121,7 +121,7 @@ export class MboxFileWriter {
     // Callers make sure a free buffer exists, so the pool never grows.
     this.current = this.pool.free.pop()!;
     this.used = 0;
-    const back = this.worker.write(full, length);
+    const back = this.worker.write(this.file, full, length);
     // Never an unhandled rejection: the failure is recorded and reported by the next call.
     back.catch(() => undefined);
     this.inflight.push(back);

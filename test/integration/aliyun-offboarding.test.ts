@@ -13,6 +13,7 @@ import { baseTestEnv, runCli, testPostmaster, type CliResult } from '../support/
 import { folderCounts, tryImapLogin } from '../support/mail-checks.js';
 import { startAlimailServer, type AlimailServer } from '../support/alimail-server.js';
 import { writeFileAtomic } from '../../src/sandbox/dovecot-instance.js';
+import { AliyunProvider } from '../../src/providers/aliyun/provider.js';
 import { deliverLmtp } from '../../src/sandbox/lmtp.js';
 import type { DovecotInstance } from '../../src/sandbox/dovecot-instance.js';
 
@@ -158,6 +159,23 @@ describe.skipIf(!hasDovecot)('offboarding on Alibaba Mail through the CLI', () =
     } finally {
       logLines.push(...app.logLines);
       await app.close();
+    }
+  });
+
+  it('says what to check when IMAP refuses the one-off password, and the password is not in the message', async () => {
+    // An API that accepts the reset but never passes it to the IMAP server: the login must fail.
+    let reset = '';
+    const closed = await startAlimailServer({ clientId: 'x', clientSecret: 'y', users: [{ email: 'carol@example.test', departmentIds: ['$root'] }], onPasswordReset: (_email, password) => void (reset = password) });
+    const provider = new AliyunProvider({ baseUrl: closed.url, clientId: 'x', clientSecret: 'y', requestsPerSecond: 40, imapUrl: mail.dovecot.imapUrl });
+    try {
+      const error = await provider.export('carol@example.test', { directory: path.join(storeDir, 'refused'), runId: 'r1' }).catch((e: unknown) => e as Error & { hint?: string });
+      expect(error.message).toMatch(/IMAP login to .* as carol@example.test was refused/);
+      expect(error.hint).toMatch(/三方客户端安全密码/);
+      expect(reset).not.toBe('');
+      expect(`${error.message} ${error.hint}`.includes(reset)).toBe(false);
+    } finally {
+      await provider.close();
+      await closed.close();
     }
   });
 

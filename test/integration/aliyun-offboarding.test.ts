@@ -168,7 +168,10 @@ describe.skipIf(!hasDovecot)('offboarding on Alibaba Mail through the CLI', () =
     const closed = await startAlimailServer({ clientId: 'x', clientSecret: 'y', users: [{ email: 'carol@example.test', departmentIds: ['$root'] }], onPasswordReset: (_email, password) => void (reset = password) });
     const provider = new AliyunProvider({ baseUrl: closed.url, clientId: 'x', clientSecret: 'y', requestsPerSecond: 40, imapUrl: mail.dovecot.imapUrl });
     try {
-      const error = await provider.export('carol@example.test', { directory: path.join(storeDir, 'refused'), runId: 'r1' }).catch((e: unknown) => e as Error & { hint?: string });
+      const error = await provider.export('carol@example.test', { directory: path.join(storeDir, 'refused'), runId: 'r1' }).then(
+        () => expect.fail('the export should have failed'),
+        (e: unknown) => e as Error & { hint?: string },
+      );
       expect(error.message).toMatch(/IMAP login to .* as carol@example.test was refused/);
       expect(error.hint).toMatch(/三方客户端安全密码/);
       expect(reset).not.toBe('');

@@ -8,7 +8,6 @@
  * a higher one. So the planted loops are exactly the graph's cycle groups.
  */
 import type { AuditSnapshot, ForwardingEntry, OffboardingFact } from '../src/core/findings/audit.js';
-import type { ForwardEdge } from '../src/core/forwarding/graph.js';
 import type { ForwardingRule } from '../src/core/forwarding/rule.js';
 import { sensitiveMatcher } from '../src/core/forwarding/sensitive.js';
 import { mulberry32 } from './lib/random.js';
@@ -23,18 +22,16 @@ export interface DomainOptions {
 
 export interface DomainData {
   snapshot: AuditSnapshot;
-  /** The same forwarding as graph edges, one object per edge; empty unless asked for. */
-  edges: ForwardEdge[];
 }
 
 export interface SyntheticDomain {
   /** Each planted loop's members. */
   planted: string[][];
   /**
-   * The snapshot and edges, with freshly made target strings on every call: a string that has
-   * been a Map key keeps its hash, so timing a second pass over the same strings would flatter it.
+   * The snapshot, with freshly made address strings on every call: a string that has been a Map
+   * key keeps its hash, so timing a second pass over the same strings would flatter it.
    */
-  materialize(options?: { edges?: boolean }): DomainData;
+  materialize(): DomainData;
 }
 
 export const DOMAIN = 'example.test';
@@ -124,11 +121,10 @@ export function syntheticDomain(options: DomainOptions): SyntheticDomain {
   const offboardings: OffboardingFact[] = [];
   for (let i = 7; i < n; i += 500) offboardings.push({ mailbox: addresses[i]!, endDate: '2026-02-01', state: i % 1000 === 7 ? 'completed' : 'scheduled' });
 
-  const materialize = (options: { edges?: boolean } = {}): DomainData => {
+  const materialize = (): DomainData => {
     const listed = addresses.map(fresh);
     const mailboxes = listed.map((address, i) => ({ address, status: i % 50 === 7 ? ('disabled' as const) : ('active' as const) }));
     const forwarding: ForwardingEntry[] = [];
-    const edges: ForwardEdge[] = [];
     const rules: ForwardingRule[] = [];
     for (let s = 0; s < n; s++) {
       const list = Array.from(out.subarray(offsets[s]!, offsets[s + 1]!));
@@ -147,7 +143,6 @@ export function syntheticDomain(options: DomainOptions): SyntheticDomain {
         const targets = group.targets.map(targetString);
         const conditional = group.targets.some((t) => conditionalEdge.has(`${s}>${t}`)) || (s % 7 === 0 && group.source === 'user');
         forwarding.push({ mailbox, readable: true, targets, conditional, source: group.source, ...(group.ruleId ? { ruleId: group.ruleId } : {}) });
-        if (options.edges) for (const to of targets) edges.push({ from: mailbox, to, conditional, source: group.source, ...(group.ruleId ? { ruleId: group.ruleId } : {}) });
         if (group.ruleId) {
           const created = new Date(now.getTime() - (s % 60) * 86_400_000).toISOString();
           rules.push({
@@ -177,7 +172,6 @@ export function syntheticDomain(options: DomainOptions): SyntheticDomain {
         sensitive: sensitiveMatcher(`finance-*@${DOMAIN}`),
         unreadableCount: 0,
       },
-      edges,
     };
   };
 

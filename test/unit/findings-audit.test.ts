@@ -132,6 +132,26 @@ describe('forwarding audit', () => {
     expect(only(findings, 'expired_active')).toHaveLength(1);
   });
 
+  it('matches readings to rules whatever case the provider spells the mailbox in', () => {
+    const rules = [rule('fw-1', 'alice', ['bob'], { expiresAt: '2027-02-28' }), rule('fw-2', 'carol', ['dave'], { expiresAt: '2027-02-28' })];
+    const forwarding = [
+      // Read, and fw-1 is gone: not active any more.
+      { ...forwards('alice', ['erin']), mailbox: `ALICE@${D.toUpperCase()}` },
+      // Read in part only: a script that could not be read might still hold fw-2.
+      forwards('carol', ['erin']),
+      { mailbox: `Carol@${D}`, readable: false as const, error: 'line 1: unexpected "}"' },
+    ];
+    const findings = computeFindings(snapshot({ forwarding, rules }));
+    expect(only(findings, 'expired_active').map((f) => f.mailbox)).toEqual([at('carol')]);
+  });
+
+  it('counts an expired rule as active while a Postmaster edge without a rule id still goes to its targets', () => {
+    const rules = [rule('fw-1', 'alice', ['bob'], { expiresAt: '2027-02-28' }), rule('fw-2', 'carol', ['dave'], { expiresAt: '2027-02-28' })];
+    const forwarding = [forwards('alice', ['bob'], { source: 'postmaster' }), forwards('carol', ['dave'], { source: 'postmaster', ruleId: 'fw-9' })];
+    const findings = computeFindings(snapshot({ forwarding, rules }));
+    expect(only(findings, 'expired_active').map((f) => f.mailbox)).toEqual([at('alice')]);
+  });
+
   it('reports more than 5 addresses in all, across a mailbox\'s rules and script, as medium', () => {
     const forwarding = [forwards('alice', ['bob', 'carol', 'dave'], { source: 'postmaster', ruleId: 'fw-1' }), forwards('alice', ['erin', 'frank', 'grace', 'bob'])];
     const findings = computeFindings(snapshot({ forwarding }));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildGraph, edgesFrom, findCycles, formatCycle, nodeId, wouldCreateCycle, type ForwardEdge } from '../../src/core/forwarding/graph.js';
+import { AddressIndex, buildGraph, edgesFrom, EDGE_USER, findCycles, formatCycle, ForwardingGraphBuilder, nodeId, wouldCreateCycle, type ForwardEdge } from '../../src/core/forwarding/graph.js';
 
 const edge = (from: string, to: string, extra: Partial<ForwardEdge> = {}): ForwardEdge => ({ from, to, conditional: false, source: 'user', ...extra });
 /** Edges along a path: chain('a', 'b', 'c') is a -> b -> c. */
@@ -69,6 +69,59 @@ describe('forwarding graph', () => {
     // An unconditional way round is preferred for the path, even when longer.
     const both = findCycles(buildGraph([edge('a', 'b', { conditional: true }), edge('b', 'a'), ...chain('a', 'c', 'd', 'a')]));
     expect(both[0]).toMatchObject({ path: ['a', 'c', 'd', 'a'], conditional: false });
+  });
+});
+
+describe('AddressIndex', () => {
+  it('gives each address one id, whatever its case, in the order addresses first appear', () => {
+    const index = new AddressIndex();
+    expect(['a@x.test', 'B@x.test', 'A@X.TEST', 'b@x.test', 'c@x.test'].map((a) => index.intern(a))).toEqual([0, 1, 0, 1, 2]);
+    expect(index.addresses).toEqual(['a@x.test', 'b@x.test', 'c@x.test']);
+    expect(index.get('C@x.TEST')).toBe(2);
+    expect(index.get('d@x.test')).toBeUndefined();
+  });
+
+  it('lower-cases beyond ASCII as toLowerCase does, and tells apart addresses that differ anywhere', () => {
+    const index = new AddressIndex();
+    const kelvin = index.intern('\u212Aate@x.test'); // KELVIN SIGN: lower-cases to an ASCII k
+    expect(index.intern('kate@x.test')).toBe(kelvin);
+    const umlaut = index.intern('JÖRG@x.test');
+    expect(index.intern('jörg@x.test')).toBe(umlaut);
+    expect(index.addresses[umlaut]).toBe('jörg@x.test');
+    const similar = ['a', 'ab', 'abc', 'abcd', 'abcde', 'abce', 'abcd@', 'x'.repeat(300), 'x'.repeat(301), 'ä', 'äb', ''];
+    const ids = similar.map((a) => index.intern(a));
+    expect(new Set(ids).size).toBe(similar.length);
+    expect(similar.map((a) => index.get(a.toUpperCase()))).toEqual(ids);
+  });
+
+  it('keeps every id as the table grows, one address at a time or in batches', () => {
+    const one = new AddressIndex();
+    const many = new AddressIndex(10);
+    const addresses = Array.from({ length: 5_000 }, (_, i) => `user${(i * 7) % 3_000}@x.test`);
+    const ids = new Uint32Array(addresses.length);
+    many.internAll(addresses, addresses.length, ids, 0);
+    expect([...ids]).toEqual(addresses.map((a) => one.intern(a)));
+    expect(many.addresses).toEqual(one.addresses);
+    expect(many.get('USER2999@x.test')).toBe(one.get('user2999@x.test'));
+  });
+});
+
+describe('ForwardingGraphBuilder', () => {
+  it('keeps each row in the order its edges were added, however they arrive', () => {
+    const builder = new ForwardingGraphBuilder({ nodes: 1, edges: 1 });
+    const a = builder.node('a');
+    builder.addEdges('b', ['c', 'a'], false, 'user');
+    builder.addEdges('a', ['c'], true, 'postmaster', 'fw-1');
+    builder.addEdgeIds(a, builder.node('b'), EDGE_USER);
+    builder.addEdge('b', 'd', false, 'postmaster');
+    builder.addEdges('a', [], false, 'user');
+    const graph = builder.build();
+    expect(graph.edgeCount).toBe(5);
+    expect(edgesFrom(graph, 'a')).toEqual([
+      { from: 'a', to: 'c', conditional: true, source: 'postmaster', ruleId: 'fw-1' },
+      { from: 'a', to: 'b', conditional: false, source: 'user' },
+    ]);
+    expect(edgesFrom(graph, 'b').map((e) => e.to)).toEqual(['c', 'a', 'd']);
   });
 });
 

@@ -10,7 +10,7 @@
 import { domainOf, type MailboxStatus } from '../mailbox.js';
 import { hasExpired } from '../forwarding/expiry.js';
 import { isFreeMail } from '../forwarding/free-mail.js';
-import { EDGE_USER, findCycles, formatCycle, ForwardingGraphBuilder, nodeId, type CycleGroup, type EdgeSource, type ForwardingGraph } from '../forwarding/graph.js';
+import { EDGE_USER, findCycles, formatCycle, ForwardingGraphBuilder, NO_RULE, nodeId, type CycleGroup, type EdgeSource, type ForwardingGraph, type GraphSizeHint } from '../forwarding/graph.js';
 import { MAX_FORWARD_TARGETS, type ForwardingRule } from '../forwarding/rule.js';
 import type { SensitiveMatcher } from '../forwarding/sensitive.js';
 import { compareTargets, FINDING_KINDS, SEVERITY_OF, type Finding, type FindingKind } from './model.js';
@@ -64,6 +64,10 @@ const EXTERNAL_ALLOWED = 4;
 const EXTERNAL = 5;
 const FREE_MAIL_BIT = 8;
 
+// Bits of the per-node read state: some of the mailbox's forwarding was read, some could not be.
+const READ = 1;
+const UNREAD = 2;
+
 // An offboarding in one of these states never reached its steps, so its mailbox was not offboarded.
 const NOT_STARTED = new Set(['pending_approval', 'approved', 'rejected', 'cancelled']);
 
@@ -86,26 +90,28 @@ export function auditForwarding(snapshot: AuditSnapshot): AuditResult {
   };
 
   // Mailboxes first, so that node id < mailboxCount means "a mailbox of the domain".
-  const builder = new ForwardingGraphBuilder();
+  const builder = new ForwardingGraphBuilder(graphSizeHint(snapshot));
   const status = new Uint8Array(snapshot.mailboxes.length);
   for (const mailbox of snapshot.mailboxes) status[builder.node(mailbox.address)] = mailbox.status === 'disabled' ? DISABLED : ACTIVE;
   const mailboxCount = builder.nodeCount;
 
   const ruleIdsSeen = new Set<string>();
-  const readMailboxes = new Set<string>();
-  const unreadMailboxes = new Set<string>();
+  // Node ids of the mailboxes whose forwarding was read, and of those that could not be.
+  const readNodes: number[] = [];
+  const unreadNodes: number[] = [];
   for (const entry of snapshot.forwarding) {
     if (!entry.readable) {
-      const mailbox = entry.mailbox.toLowerCase();
-      unreadMailboxes.add(mailbox);
-      add('unreadable_script', mailbox, [], `forwarding could not be read: ${entry.error}`);
+      unreadNodes.push(builder.node(entry.mailbox));
+      add('unreadable_script', entry.mailbox.toLowerCase(), [], `forwarding could not be read: ${entry.error}`);
       continue;
     }
-    readMailboxes.add(entry.mailbox.toLowerCase());
     if (entry.ruleId !== undefined) ruleIdsSeen.add(entry.ruleId);
-    for (const target of entry.targets) builder.addEdge(entry.mailbox, target, entry.conditional, entry.source, entry.ruleId);
+    readNodes.push(builder.addEdges(entry.mailbox, entry.targets, entry.conditional, entry.source, entry.ruleId));
   }
   const graph = builder.build();
+  const readState = new Uint8Array(graph.nodeCount);
+  for (const v of readNodes) readState[v] = READ;
+  for (const v of unreadNodes) readState[v] = readState[v]! | UNREAD;
 
   const cycles = findCycles(graph);
   for (const cycle of cycles) {
@@ -130,7 +136,8 @@ export function auditForwarding(snapshot: AuditSnapshot): AuditResult {
     if (rule.expiresAt !== undefined && hasExpired(rule.expiresAt, now, timeZone)) {
       // The store is the record of what Postmaster wrote; only a provider reading that shows the
       // rule gone proves it is not forwarding any more.
-      const gone = readMailboxes.has(mailbox) && !unreadMailboxes.has(mailbox) && !ruleIdsSeen.has(rule.id) && !forwardsUnlabelled(graph, mailbox, rule.targets);
+      const v = readNode(graph, mailbox);
+      const gone = v >= 0 && readState[v] === READ && !ruleIdsSeen.has(rule.id) && !forwardsUnlabelled(graph, mailbox, rule.targets);
       if (!gone) add('expired_active', mailbox, [...rule.targets], `${name} expired ${rule.expiresAt} but is still active`);
     }
     if (!rule.owner || !rule.expiresAt) {
@@ -146,6 +153,25 @@ export function auditForwarding(snapshot: AuditSnapshot): AuditResult {
   // concat, not push(...list): a spread of 100k+ arguments overflows the stack.
   const findings = ([] as Finding[]).concat(...byKind.map((list) => mergeSame(list.sort(byMailbox))));
   return { findings, cycles };
+}
+
+/**
+ * Room for every edge the provider reported and every mailbox, so the graph mostly skips
+ * regrowing. Not for the external addresses too: a guess on the high side makes the address
+ * table sparser, and a sparser table costs more cache misses than one regrowth.
+ */
+export function graphSizeHint(snapshot: Pick<AuditSnapshot, 'mailboxes' | 'forwarding'>): GraphSizeHint {
+  let edges = 0;
+  for (const entry of snapshot.forwarding) if (entry.readable) edges += entry.targets.length;
+  return { nodes: snapshot.mailboxes.length, edges };
+}
+
+/**
+ * The node of a mailbox as a rule names it, for the read state, or -1. Readings are matched on
+ * the lower-cased address, so a rule naming its mailbox in any other case matches no reading.
+ */
+function readNode(graph: ForwardingGraph, mailbox: string): number {
+  return mailbox === mailbox.toLowerCase() ? (graph.ids.get(mailbox) ?? -1) : -1;
 }
 
 const KIND_INDEX = Object.fromEntries(FINDING_KINDS.map((kind, i) => [kind, i])) as Record<FindingKind, number>;
@@ -320,7 +346,7 @@ function forwardsUnlabelled(graph: ForwardingGraph, mailbox: string, ruleTargets
   const v = graph.ids.get(mailbox);
   if (v === undefined) return false;
   for (let e = graph.offsets[v]!; e < graph.offsets[v + 1]!; e++) {
-    if (graph.flags[e]! & EDGE_USER || graph.ruleIds.has(graph.order[e]!)) continue;
+    if (graph.flags[e]! & EDGE_USER || graph.ruleOf[e] !== NO_RULE) continue;
     if (ruleTargets.includes(graph.addresses[graph.targets[e]!]!)) return true;
   }
   return false;

@@ -81,18 +81,10 @@ export class AliyunProvider implements MailProvider {
     }
     const password = randomExportPassword();
     await this.client.request('POST', `/v2/users/${segment(address)}/resetPassword`, { json: { password, forceChangePasswordNextSignIn: false } });
-    try {
-      return await exportMailbox({ ...hostPort(this.settings.imapUrl), user: address, password }, address, options);
-    } catch (error) {
-      // The password was just set, so a refused login means IMAP itself is closed to this account.
-      if (error instanceof PostmasterError && /IMAP login .* was refused/.test(error.message)) {
-        throw new PostmasterError('ProviderError', error.message, {
-          hint: 'Alibaba Mail accepted the new password but IMAP refused it: check that IMAP is allowed for this account in the admin console and that it does not require a client-specific password (三方客户端安全密码), then retry',
-          cause: error,
-        });
-      }
-      throw error;
-    }
+    // The password was just set, so a refused login means IMAP itself is closed to this account.
+    const refusedHint =
+      'Alibaba Mail accepted the new password but IMAP refused it: check that IMAP is allowed for this account in the admin console and that it does not require a client-specific password (三方客户端安全密码), then retry';
+    return exportMailbox({ ...hostPort(this.settings.imapUrl), user: address, password, refusedHint }, address, options);
   }
 
   async forwardingLimits(): Promise<ForwardingLimits> {

@@ -47,6 +47,8 @@ export interface ImapLogin {
   password: string;
   /** Log in as `user` (an admin / master user) but act as this mailbox: SASL PLAIN authzid (RFC 4616). */
   authzid?: string;
+  /** What to check when the server refuses the login, when the provider knows better than "the password". */
+  refusedHint?: string;
 }
 
 /** onProgress is called at most this often while messages flow, plus once at each folder end. */
@@ -95,7 +97,7 @@ function imapFailure(error: unknown, login: ImapLogin, doing: string, directory:
   const detail = e.responseText ? `: ${e.responseText}` : '';
   if (e.authenticationFailed || e.serverResponseCode === 'AUTHENTICATIONFAILED') {
     return new PostmasterError('ProviderError', scrub(`IMAP login to ${server} as ${who(login)} was refused${detail}`, login), {
-      hint: login.authzid ? 'check the admin (master) user and password' : 'check the user name and password',
+      hint: login.refusedHint ?? (login.authzid ? 'check the admin (master) user and password' : 'check the user name and password'),
     });
   }
   if ((e.code && NETWORK_CODES.has(e.code)) || /timed? ?out|closed/i.test(e.message ?? '')) {

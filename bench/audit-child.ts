@@ -4,7 +4,8 @@
  */
 import { graphSizeHint, type AuditSnapshot, type ForwardingEntry } from '../src/core/findings/audit.js';
 import { buildReport, findingsCsv } from '../src/core/findings/report.js';
-import { findCycles, ForwardingGraphBuilder } from '../src/core/forwarding/graph.js';
+import { findCycles } from '../src/core/forwarding/cycles.js';
+import { ForwardingGraphBuilder } from '../src/core/forwarding/graph.js';
 import { syntheticDomain } from './audit-domain.js';
 
 /**

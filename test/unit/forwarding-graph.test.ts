@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { AddressIndex, buildGraph, edgesFrom, EDGE_USER, findCycles, formatCycle, ForwardingGraphBuilder, nodeId, wouldCreateCycle, type ForwardEdge } from '../../src/core/forwarding/graph.js';
+import { AddressIndex } from '../../src/core/forwarding/address-index.js';
+import { findCycles, formatCycle, wouldCreateCycle } from '../../src/core/forwarding/cycles.js';
+import { buildGraph, edgesFrom, EDGE_USER, ForwardingGraphBuilder, nodeId, type ForwardEdge } from '../../src/core/forwarding/graph.js';
 
 const edge = (from: string, to: string, extra: Partial<ForwardEdge> = {}): ForwardEdge => ({ from, to, conditional: false, source: 'user', ...extra });
 /** Edges along a path: chain('a', 'b', 'c') is a -> b -> c. */

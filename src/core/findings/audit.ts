@@ -10,7 +10,8 @@
 import { domainOf, type MailboxStatus } from '../mailbox.js';
 import { hasExpired } from '../forwarding/expiry.js';
 import { isFreeMail } from '../forwarding/free-mail.js';
-import { EDGE_USER, findCycles, formatCycle, ForwardingGraphBuilder, NO_RULE, nodeId, type CycleGroup, type EdgeSource, type ForwardingGraph, type GraphSizeHint } from '../forwarding/graph.js';
+import { findCycles, formatCycle, type CycleGroup } from '../forwarding/cycles.js';
+import { EDGE_USER, ForwardingGraphBuilder, NO_RULE, nodeId, type EdgeSource, type ForwardingGraph, type GraphSizeHint } from '../forwarding/graph.js';
 import { MAX_FORWARD_TARGETS, type ForwardingRule } from '../forwarding/rule.js';
 import type { SensitiveMatcher } from '../forwarding/sensitive.js';
 import { compareTargets, FINDING_KINDS, SEVERITY_OF, type Finding, type FindingKind } from './model.js';

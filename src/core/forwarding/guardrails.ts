@@ -7,7 +7,8 @@ import type { z } from 'zod';
 import { badInput, notFound, refused } from '../errors.js';
 import { domainOf, qualifyAddress, type MailboxStatus } from '../mailbox.js';
 import { hasExpired } from './expiry.js';
-import { formatCycle, nodeId, wouldCreateCycle, type ForwardingGraph } from './graph.js';
+import { formatCycle, wouldCreateCycle } from './cycles.js';
+import { nodeId, type ForwardingGraph } from './graph.js';
 import { MAX_FORWARD_TARGETS, RuleInputSchema, type NormalizedRuleInput, type RuleInput } from './rule.js';
 import type { SensitiveMatcher } from './sensitive.js';
 

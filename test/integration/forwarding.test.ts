@@ -91,7 +91,7 @@ describe.skipIf(!hasDovecot)('forwarding rules and audit', () => {
     expect([...loop!.targets].sort()).toEqual(['noc@example.test', 'ops@example.test']);
     expect(findings).toContainEqual(expect.objectContaining({ severity: 'high', kind: 'external', mailbox: 'dave@example.test', targets: ['dave.private@gmail.com'], freeMail: true }));
     const csv = await runCli(env, ['audit', '--csv']);
-    expect(csv.stdout.split('\n')[0]).toBe('severity,kind,mailbox,targets,detail,free_mail');
+    expect(csv.stdout.split('\n')[0]).toBe('severity,kind,mailbox,targets,detail,free_mail,rule_ids');
     expect(csv.stdout).toContain('dave.private@gmail.com');
   });
 

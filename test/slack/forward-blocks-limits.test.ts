@@ -46,6 +46,7 @@ function worstRun(count: number, rules: ForwardingRule[]): AuditRun {
       targets: TARGETS,
       detail: `${i % 3 === 0 ? `rule ${rule.id} ` : ''}${long(20_000, 'forwards to <!channel> & free mail; ')}`,
       ...(i % 2 ? { freeMail: true as const } : {}),
+      ...(i % 3 === 0 ? { ruleIds: [rule.id] } : {}),
     };
   }).sort((a, b) => FINDING_KINDS.indexOf(a.kind) - FINDING_KINDS.indexOf(b.kind));
   return {
@@ -54,7 +55,7 @@ function worstRun(count: number, rules: ForwardingRule[]): AuditRun {
     change: { new: findings.slice(0, 500), resolved: findings.slice(500, 1000) },
     at: '2027-01-04T01:00:00.000Z',
     mailboxesRead: 100_000,
-    csv: 'severity,kind,mailbox,targets,detail,free_mail\n',
+    csv: 'severity,kind,mailbox,targets,detail,free_mail,rule_ids\n',
   };
 }
 

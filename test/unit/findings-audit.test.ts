@@ -43,7 +43,7 @@ describe('forwarding audit', () => {
   it('reports a loop as critical, naming every mailbox in it, user scripts included', () => {
     const findings = computeFindings(snapshot({ forwarding: [forwards('carol', ['dave']), forwards('dave', ['erin']), forwards('erin', ['carol'], { source: 'postmaster', ruleId: 'fw-9' })] }));
     expect(only(findings, 'loop')).toEqual([
-      { severity: 'critical', kind: 'loop', mailbox: at('carol'), targets: [at('carol'), at('dave'), at('erin')], detail: `forwarding loops: ${at('carol')} -> ${at('dave')} -> ${at('erin')} -> ${at('carol')}` },
+      { severity: 'critical', kind: 'loop', mailbox: at('carol'), targets: [at('carol'), at('dave'), at('erin')], detail: `forwarding loops: ${at('carol')} -> ${at('dave')} -> ${at('erin')} -> ${at('carol')}`, ruleIds: ['fw-9'] },
     ]);
   });
 
@@ -123,7 +123,7 @@ describe('forwarding audit', () => {
     ];
     const findings = computeFindings(snapshot({ forwarding, rules }));
     expect(only(findings, 'expired_active')).toEqual([
-      { severity: 'medium', kind: 'expired_active', mailbox: at('alice'), targets: [at('bob')], detail: 'rule fw-1 expired 2027-02-28 but is still active' },
+      { severity: 'medium', kind: 'expired_active', mailbox: at('alice'), targets: [at('bob')], detail: 'rule fw-1 expired 2027-02-28 but is still active', ruleIds: ['fw-1'] },
     ]);
   });
 
@@ -156,8 +156,24 @@ describe('forwarding audit', () => {
     const forwarding = [forwards('alice', ['bob', 'carol', 'dave'], { source: 'postmaster', ruleId: 'fw-1' }), forwards('alice', ['erin', 'frank', 'grace', 'bob'])];
     const findings = computeFindings(snapshot({ forwarding }));
     expect(only(findings, 'too_many_targets')).toEqual([
-      { severity: 'medium', kind: 'too_many_targets', mailbox: at('alice'), targets: ['bob', 'carol', 'dave', 'erin', 'frank', 'grace'].map(at), detail: 'forwards to 6 addresses (at most 5)' },
+      { severity: 'medium', kind: 'too_many_targets', mailbox: at('alice'), targets: ['bob', 'carol', 'dave', 'erin', 'frank', 'grace'].map(at), detail: 'forwards to 6 addresses (at most 5)', ruleIds: ['fw-1'] },
     ]);
+  });
+
+  it('names the Postmaster rules behind a finding\'s forwards, and none for the owner\'s own script', () => {
+    const forwarding = [
+      forwards('alice', ['x@gmail.com'], { source: 'postmaster', ruleId: 'fw-1' }),
+      forwards('alice', ['left'], { source: 'postmaster', ruleId: 'fw-2' }),
+      forwards('alice', ['y@qq.com']),
+      forwards('bob', ['z@gmail.com']),
+    ];
+    const findings = computeFindings(snapshot({ forwarding }));
+    const external = only(findings, 'external');
+    expect(external.map((f) => [f.mailbox, f.targets, f.ruleIds])).toEqual([
+      [at('alice'), ['x@gmail.com', 'y@qq.com'], ['fw-1']],
+      [at('bob'), ['z@gmail.com'], undefined],
+    ]);
+    expect(only(findings, 'dead_target').map((f) => f.ruleIds)).toEqual([['fw-2']]);
   });
 
   it('reports a script that cannot be read as medium, never a crash', () => {
@@ -180,13 +196,13 @@ describe('forwarding audit', () => {
   it('lists rules created in the last 7 days as info', () => {
     const rules = [rule('fw-new', 'alice', ['bob'], { createdAt: '2027-02-23T03:00:00.000Z' }), rule('fw-old', 'carol', ['bob'], { createdAt: '2027-02-22T01:00:00.000Z' })];
     const findings = computeFindings(snapshot({ rules, forwarding: rules.map((r) => forwards(r.mailbox, r.targets, { source: 'postmaster', ruleId: r.id })) }));
-    expect(findings).toEqual([{ severity: 'info', kind: 'recent', mailbox: at('alice'), targets: [at('bob')], detail: 'rule fw-new was created 2027-02-23 by U1' }]);
+    expect(findings).toEqual([{ severity: 'info', kind: 'recent', mailbox: at('alice'), targets: [at('bob')], detail: 'rule fw-new was created 2027-02-23 by U1', ruleIds: ['fw-new'] }]);
   });
 
   it('merges two findings that would share a key, keeping both details', () => {
     const rules = [rule('fw-1', 'alice', ['bob'], { owner: undefined }), rule('fw-2', 'alice', ['bob'], { owner: undefined })];
     const findings = only(computeFindings(snapshot({ rules })), 'no_owner');
-    expect(findings).toEqual([expect.objectContaining({ mailbox: at('alice'), detail: 'rule fw-1 has no owner; rule fw-2 has no owner' })]);
+    expect(findings).toEqual([expect.objectContaining({ mailbox: at('alice'), detail: 'rule fw-1 has no owner; rule fw-2 has no owner', ruleIds: ['fw-1', 'fw-2'] })]);
   });
 
   it('gives every kind its one severity, in severity, kind, mailbox order, whatever the input order', () => {

@@ -64,9 +64,10 @@ describe('findingKey and diffFindings', () => {
 });
 
 describe('findingsCsv', () => {
-  it('writes the header and one row per finding, free mail as a column', () => {
-    expect(findingsCsv([external]).split('\n')).toEqual(['severity,kind,mailbox,targets,detail,free_mail', 'high,external,c@x.test,z@gmail.com,x,true', '']);
-    expect(findingsCsv([])).toBe('severity,kind,mailbox,targets,detail,free_mail\n');
+  it('writes the header and one row per finding, free mail and the rules behind it as columns', () => {
+    expect(findingsCsv([external]).split('\n')).toEqual(['severity,kind,mailbox,targets,detail,free_mail,rule_ids', 'high,external,c@x.test,z@gmail.com,x,true,', '']);
+    expect(findingsCsv([{ ...external, ruleIds: ['fw-1', 'fw-2'] }]).split('\n')[1]).toBe('high,external,c@x.test,z@gmail.com,x,true,fw-1; fw-2');
+    expect(findingsCsv([])).toBe('severity,kind,mailbox,targets,detail,free_mail,rule_ids\n');
   });
 
   it('quotes commas, quotes and line breaks, and keeps Chinese text as is', () => {
@@ -78,14 +79,14 @@ describe('findingsCsv', () => {
       detail: 'forwarding could not be read: line 2: expected "}", got 订单,发票\nnear here',
     });
     expect(findingsCsv([tricky])).toBe(
-      'severity,kind,mailbox,targets,detail,free_mail\n' + 'medium,unreadable_script,d@x.test,a@x.test; b@x.test,"forwarding could not be read: line 2: expected ""}"", got 订单,发票\nnear here",\n',
+      'severity,kind,mailbox,targets,detail,free_mail,rule_ids\n' + 'medium,unreadable_script,d@x.test,a@x.test; b@x.test,"forwarding could not be read: line 2: expected ""}"", got 订单,发票\nnear here",,\n',
     );
   });
 
   it('defuses cells a spreadsheet would run as a formula', () => {
     const evil = finding({ kind: 'external', mailbox: 'c@x.test', targets: ['=HYPERLINK("http://evil.test")@evil.test'], detail: '+1 pwned' });
     const row = findingsCsv([evil]).split('\n')[1]!;
-    expect(row).toBe(`high,external,c@x.test,"'=HYPERLINK(""http://evil.test"")@evil.test",'+1 pwned,`);
+    expect(row).toBe(`high,external,c@x.test,"'=HYPERLINK(""http://evil.test"")@evil.test",'+1 pwned,,`);
   });
 
   it('adds a byte-order mark for Excel only when asked', () => {
@@ -98,7 +99,7 @@ describe('findingsCsv', () => {
     const lines = findingsCsv(many).trimEnd().split('\n');
     expect(lines).toHaveLength(4_501);
     expect(lines.filter((line) => line.startsWith('severity,'))).toHaveLength(1);
-    expect(lines[4_500]).toBe('low,no_owner,m04499@x.test,,x,');
+    expect(lines[4_500]).toBe('low,no_owner,m04499@x.test,,x,,');
   });
 });
 

@@ -82,11 +82,12 @@ export function auditForwarding(snapshot: AuditSnapshot): AuditResult {
   const timeZone = snapshot.timeZone ?? 'UTC';
   // One list per kind, in report order: sorting is then by mailbox only, within each list.
   const byKind: Finding[][] = FINDING_KINDS.map(() => []);
-  const add: Add = (kind, mailbox, targets, detail, freeMail = false) => {
+  const add: Add = (kind, mailbox, targets, detail, extra = {}) => {
     // Sorted targets make the report stable and comparisons cheap; a loop's keep the loop's order.
     if (kind !== 'loop') targets.sort();
     const finding: Finding = { severity: SEVERITY_OF[kind], kind, mailbox, targets, detail };
-    if (freeMail) finding.freeMail = true;
+    if (extra.freeMail) finding.freeMail = true;
+    if (extra.ruleIds?.length) finding.ruleIds = extra.ruleIds;
     byKind[KIND_INDEX[kind]]!.push(finding);
   };
 
@@ -124,6 +125,7 @@ export function auditForwarding(snapshot: AuditSnapshot): AuditResult {
       `forwarding loops: ${formatCycle(cycle.path)}` +
         (cycle.conditional ? ' (only mail that meets a forwarding condition goes round)' : '') +
         (extra > 0 ? `; ${extra} more mailbox(es) forward within the same loop` : ''),
+      { ruleIds: loopRules(graph, cycle.path) },
     );
   }
 
@@ -139,15 +141,15 @@ export function auditForwarding(snapshot: AuditSnapshot): AuditResult {
       // rule gone proves it is not forwarding any more.
       const v = readNode(graph, mailbox);
       const gone = v >= 0 && readState[v] === READ && !ruleIdsSeen.has(rule.id) && !forwardsUnlabelled(graph, mailbox, rule.targets);
-      if (!gone) add('expired_active', mailbox, [...rule.targets], `${name} expired ${rule.expiresAt} but is still active`);
+      if (!gone) add('expired_active', mailbox, [...rule.targets], `${name} expired ${rule.expiresAt} but is still active`, { ruleIds: [rule.id] });
     }
     if (!rule.owner || !rule.expiresAt) {
       const missing = !rule.owner && !rule.expiresAt ? 'no owner and no expiry' : !rule.owner ? 'no owner' : 'no expiry';
-      add('no_owner', mailbox, [...rule.targets], `${name} has ${missing}`);
+      add('no_owner', mailbox, [...rule.targets], `${name} has ${missing}`, { ruleIds: [rule.id] });
     }
     const created = Date.parse(rule.createdAt);
     if (created <= now.getTime() && now.getTime() - created < RECENT_DAYS * DAY_MS) {
-      add('recent', mailbox, [...rule.targets], `${name} was created ${rule.createdAt.slice(0, 10)} by ${rule.createdBy}`);
+      add('recent', mailbox, [...rule.targets], `${name} was created ${rule.createdAt.slice(0, 10)} by ${rule.createdBy}`, { ruleIds: [rule.id] });
     }
   }
 
@@ -195,13 +197,44 @@ function mergeSame(sorted: Finding[]): Finding[] {
     const same = previous.mailbox === finding.mailbox && compareTargets(previous.targets, finding.targets) === 0;
     if (same) {
       merged ??= sorted.slice(0, i);
-      if (!previous.detail.includes(finding.detail)) merged[merged.length - 1] = { ...previous, detail: `${previous.detail}; ${finding.detail}` };
+      const detail = previous.detail.includes(finding.detail) ? previous.detail : `${previous.detail}; ${finding.detail}`;
+      const ruleIds = [...new Set([...(previous.ruleIds ?? []), ...(finding.ruleIds ?? [])])].sort();
+      merged[merged.length - 1] = { ...previous, detail, ...(ruleIds.length ? { ruleIds } : {}) };
     } else if (merged) merged.push(finding);
   }
   return merged ?? sorted;
 }
 
-type Add = (kind: FindingKind, mailbox: string, targets: string[], detail: string, freeMail?: boolean) => void;
+type Add = (kind: FindingKind, mailbox: string, targets: string[], detail: string, extra?: { freeMail?: boolean; ruleIds?: string[] }) => void;
+
+/** A finding about some of one mailbox's forwards, added with the Postmaster rules behind those forwards. */
+type AddForRow = (kind: FindingKind, mailbox: string, targets: string[], detail: string, freeMail?: boolean) => void;
+
+/**
+ * The Postmaster rules (by id, sorted) behind the edges from `v` to any of `targets`: what a
+ * person removes to act on a finding. Empty when those forwards are the owner's own script.
+ */
+function rulesTo(graph: ForwardingGraph, v: number, targets: readonly string[]): string[] {
+  const ids = new Set<string>();
+  const wanted = targets.length > 8 ? new Set(targets) : undefined;
+  for (let e = graph.offsets[v]!; e < graph.offsets[v + 1]!; e++) {
+    const rule = graph.ruleOf[e]!;
+    if (rule === NO_RULE) continue;
+    const to = graph.addresses[graph.targets[e]!]!;
+    if (wanted ? wanted.has(to) : targets.includes(to)) ids.add(graph.ruleIds[rule]!);
+  }
+  return [...ids].sort();
+}
+
+/** The Postmaster rules behind the hops of a loop's path. */
+function loopRules(graph: ForwardingGraph, path: readonly string[]): string[] {
+  const ids = new Set<string>();
+  for (let i = 0; i + 1 < path.length; i++) {
+    const from = graph.ids.get(path[i]!);
+    if (from !== undefined) for (const id of rulesTo(graph, from, [path[i + 1]!])) ids.add(id);
+  }
+  return [...ids].sort();
+}
 
 /** Each node's class (ACTIVE..EXTERNAL, plus FREE_MAIL_BIT), computed on first use. */
 function classifier(graph: ForwardingGraph, domain: string, mailboxCount: number, status: Uint8Array, allowedDomains: readonly string[]): (node: number) => number {
@@ -259,25 +292,33 @@ function perMailbox(
     }
     const mailbox = addresses[v]!;
     const ended = offboardedUntil.get(v);
+    const hasRules = rowHasRules(graph, start, end);
+    const addForRow: AddForRow = (kind, forwarder, list, detail, freeMail) =>
+      add(kind, forwarder, list, detail, { freeMail: freeMail ?? false, ruleIds: hasRules ? rulesTo(graph, v, list) : [] });
     const all = distinct.length > MAX_FORWARD_TARGETS || ended !== undefined ? distinct.map((w) => addresses[w]!).sort() : undefined;
 
     if (distinct.length > MAX_FORWARD_TARGETS) {
-      add('too_many_targets', mailbox, all!, `forwards to ${distinct.length} addresses (at most ${MAX_FORWARD_TARGETS})`);
+      addForRow('too_many_targets', mailbox, all!, `forwards to ${distinct.length} addresses (at most ${MAX_FORWARD_TARGETS})`);
     }
-    if (dead > 0) deadTargets(distinct, classify, addresses, mailbox, add);
-    if (external > 0) externalFindings(distinct, classify, addresses, mailbox, domain, sensitive(mailbox), add);
+    if (dead > 0) deadTargets(distinct, classify, addresses, mailbox, addForRow);
+    if (external > 0) externalFindings(distinct, classify, addresses, mailbox, domain, sensitive(mailbox), addForRow);
     if (user > 0) {
       const own = new Set<string>();
       for (let e = start; e < end; e++) if (flags[e]! & EDGE_USER) own.add(addresses[targets[e]!]!);
       add('no_owner', mailbox, [...own], "forwarding set up in the mailbox's own Sieve script, outside Postmaster: no owner and no expiry");
     }
     if (ended !== undefined) {
-      add('offboarded_forwarding', mailbox, all!, `offboarded, and its forward ended ${ended}, but it still forwards to ${all!.join(', ')}`);
+      addForRow('offboarded_forwarding', mailbox, all!, `offboarded, and its forward ended ${ended}, but it still forwards to ${all!.join(', ')}`);
     }
   }
 }
 
-function deadTargets(distinct: readonly number[], classify: (node: number) => number, addresses: readonly string[], mailbox: string, add: Add): void {
+function rowHasRules(graph: ForwardingGraph, start: number, end: number): boolean {
+  for (let e = start; e < end; e++) if (graph.ruleOf[e] !== NO_RULE) return true;
+  return false;
+}
+
+function deadTargets(distinct: readonly number[], classify: (node: number) => number, addresses: readonly string[], mailbox: string, add: AddForRow): void {
   const dead = distinct.filter((w) => {
     const cls = classify(w);
     return cls === DISABLED || cls === MISSING;
@@ -294,7 +335,7 @@ function externalFindings(
   mailbox: string,
   domain: string,
   isSensitive: boolean,
-  add: Add,
+  add: AddForRow,
 ): void {
   const free: string[] = [];
   const allowed: string[] = [];

@@ -46,6 +46,12 @@ export interface Finding {
   detail: string;
   /** Set on external findings (and sensitive_external) when a target is a free-mail service. */
   freeMail?: true;
+  /**
+   * The Postmaster rules behind the forwards this finding is about (sorted ids), for a person to
+   * remove (`postmaster forward remove <id>`, the Slack "Remove forward" button). Absent when the
+   * forwards are the owner's own script. Not part of the finding's identity.
+   */
+  ruleIds?: string[];
 }
 
 const SEVERITY_RANK: Record<Severity, number> = Object.fromEntries(SEVERITIES.map((s, i) => [s, i])) as Record<Severity, number>;

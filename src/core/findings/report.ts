@@ -79,7 +79,7 @@ export function diffFindings(previous: readonly Finding[], current: readonly Fin
   return { new: added, resolved };
 }
 
-export const CSV_COLUMNS = ['severity', 'kind', 'mailbox', 'targets', 'detail', 'free_mail'] as const;
+export const CSV_COLUMNS = ['severity', 'kind', 'mailbox', 'targets', 'detail', 'free_mail', 'rule_ids'] as const;
 const CSV_SLICE = 2_000;
 
 /**
@@ -93,7 +93,7 @@ export function findingsCsv(findings: readonly Finding[], options: { bom?: boole
   const parts: string[] = [];
   let at = 0;
   do {
-    const rows = findings.slice(at, at + CSV_SLICE).map((f) => [f.severity, f.kind, f.mailbox, f.targets.join('; '), f.detail, f.freeMail ? 'true' : '']);
+    const rows = findings.slice(at, at + CSV_SLICE).map((f) => [f.severity, f.kind, f.mailbox, f.targets.join('; '), f.detail, f.freeMail ? 'true' : '', f.ruleIds?.join('; ') ?? '']);
     parts.push(stringify(rows, { header: at === 0, columns: [...CSV_COLUMNS], escape_formulas: true, bom: at === 0 && (options.bom ?? false) }));
     at += CSV_SLICE;
   } while (at < findings.length);

@@ -21,24 +21,16 @@ export const TOP_FINDINGS = 20;
 const CHANGE_ITEMS = 3;
 const DETAIL_MAX = 600;
 
-const KINDS_WITH_FORWARDS = new Set(['loop', 'sensitive_external', 'external', 'dead_target', 'offboarded_forwarding', 'too_many_targets', 'expired_active', 'no_owner', 'recent']);
 
 /**
- * The Postmaster rule a finding is about, when exactly one is: named in the detail ("rule fw-…"),
- * or the one rule of the mailbox (for a loop, of a mailbox in the loop) forwarding to one of the
- * finding's targets. Undefined for forwarding in users' own scripts, and when it is ambiguous.
+ * The Postmaster rule a "Remove forward" button removes: the finding's one rule, when it has
+ * exactly one and (given the stored rules) that rule still exists. Forwards in a user's own
+ * script, and findings behind several rules, get no button.
  */
 export function removableRule(finding: Finding, rules?: readonly ForwardingRule[]): string | undefined {
-  const named = [...new Set([...finding.detail.matchAll(/\brule (fw-[a-z0-9]+)\b/g)].map((m) => m[1]!))];
-  if (named.length) {
-    if (named.length !== 1) return undefined;
-    return !rules || rules.some((r) => r.id === named[0]) ? named[0] : undefined;
-  }
-  if (!rules || !KINDS_WITH_FORWARDS.has(finding.kind) || finding.detail.includes('own Sieve script')) return undefined;
-  const targets = new Set(finding.targets);
-  const sources = finding.kind === 'loop' ? targets : new Set([finding.mailbox]);
-  const candidates = rules.filter((r) => sources.has(r.mailbox) && r.targets.some((t) => targets.has(t)));
-  return candidates.length === 1 ? candidates[0]!.id : undefined;
+  const ids = finding.ruleIds ?? [];
+  if (ids.length !== 1) return undefined;
+  return !rules || rules.some((r) => r.id === ids[0]) ? ids[0] : undefined;
 }
 
 /** A finding that is about a forward but has no Postmaster rule behind it: the owner's own script. */

@@ -86,6 +86,9 @@ const BaseSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
+/** Every setting Postmaster reads from the environment (README and .env.example list each one). */
+export const SETTING_NAMES: readonly string[] = [BaseSchema, DovecotSchema, AliyunSchema, SlackSchema].flatMap((schema) => Object.keys(schema.shape));
+
 export type SlackConfig = z.infer<typeof SlackSchema>;
 export type DovecotConfig = z.infer<typeof DovecotSchema>;
 export type AliyunConfig = z.infer<typeof AliyunSchema>;

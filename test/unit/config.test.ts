@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../src/config.js';
+import { readFileSync } from 'node:fs';
+import { ConfigError, loadConfig, SETTING_NAMES } from '../../src/config.js';
 
 const valid = {
   MAIL_DOMAIN: 'example.test',
@@ -65,5 +66,16 @@ describe('config', () => {
   it('never echoes a secret in its message', () => {
     const message = messageFor({ ...valid, DOVECOT_DOVEADM_URL: 'not a url s3cr3t' });
     expect(message).not.toContain('s3cr3t');
+  });
+});
+
+describe('settings documentation', () => {
+  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+  const example = readFileSync(new URL('../../.env.example', import.meta.url), 'utf8');
+
+  it('lists every setting in the README table and in .env.example', () => {
+    expect(SETTING_NAMES.length).toBeGreaterThan(20);
+    expect(SETTING_NAMES.filter((name) => !readme.includes(`| \`${name}\` |`))).toEqual([]);
+    expect(SETTING_NAMES.filter((name) => !new RegExp(`^#? ?${name}=`, 'm').test(example))).toEqual([]);
   });
 });

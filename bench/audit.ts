@@ -94,6 +94,7 @@ async function main(): Promise<void> {
     console.log(`    graph analysis / length-only floor  ${times(one.analysis.cpuMs / one.lengthOnlyFloor.cpuMs)}  (a pass that reads each address's length, not its characters)`);
     console.log(`    graph analysis / (floor + lookups)  ${times(one.analysis.cpuMs / one.lookupFloor.cpuMs)}`);
     console.log(`  graph analysis 4x / 1x                ${times(scaling)}  goal <= 4.5x: ${verdict(scaling <= 4.5)}`);
+    console.log(`    floor 4x / 1x                       ${times(four.floor.cpuMs / one.floor.cpuMs)}  (the same reads at 4x: what this machine's caches make of 4x the data)`);
     console.log(`  whole audit 4x / 1x                   ${times(four.audit.cpuMs / one.audit.cpuMs)}`);
     console.log(`  peak RSS at 1x                        ${one.peakRssMB.toFixed(0)} MB  goal < 300 MB: ${verdict(one.peakRssMB < 300)}`);
     console.log(`  FOUND ${one.found}/${one.planted} at 1x, ${four.found}/${four.planted} at 4x`);

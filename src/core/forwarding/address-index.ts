@@ -34,6 +34,7 @@ export class AddressIndex implements AddressLookup {
   private readonly batchAt = new Int32Array(INTERN_BATCH);
   private readonly batchHash = new Int32Array(INTERN_BATCH);
   private readonly batchRecord = new Int32Array(INTERN_BATCH);
+  private readonly batchTag = new Int32Array(INTERN_BATCH);
   /** What findSingle() packed: the address lower-cased, its tag (length * 2 + wide) and hash. */
   private packedKey = '';
   private packedTag = 0;
@@ -66,35 +67,41 @@ export class AddressIndex implements AddressLookup {
 
   /**
    * intern() for each of the first `count` addresses, into ids[at ..]: the same ids, found faster.
-   * Each step runs over the whole batch (pack and hash, then look at first slots, then compare
-   * records), so the memory reads for different addresses are independent of each other and the
-   * CPU overlaps their cache misses instead of waiting out each in turn. New ids go out in order.
+   * Each step is a loop over the whole batch that does one kind of memory read and little else:
+   * the strings' lengths (which brings each string, cold from wherever the provider's parser left
+   * it, into cache), then packing and hashing, then the first slots, then their records' tags,
+   * then the comparisons. The reads for different addresses do not wait on each other, so the CPU
+   * has many cache misses in flight at once instead of waiting out each in turn. New ids go out in
+   * order.
    */
   internAll(addresses: readonly string[], count: number, ids: Uint32Array, at: number): void {
-    const { batchAt: wordsAt, batchHash: hashes, batchRecord: found } = this;
+    const { batchAt: wordsAt, batchHash: hashes, batchRecord: found, batchTag: tags } = this;
     for (let start = 0; start < count; start += INTERN_BATCH) {
       const n = Math.min(INTERN_BATCH, count - start);
-      let words = this.batchWords;
       let used = 0;
       for (let i = 0; i < n; i++) {
-        const address = addresses[start + i]!;
-        if (used + address.length > words.length) words = this.batchWords = grown(words, new Int32Array(2 * (used + address.length)));
         wordsAt[i] = used;
-        hashes[i] = packAscii(address, words, used);
-        used += (address.length + 3) >> 2;
+        used += (addresses[start + i]!.length + 3) >> 2;
       }
-      const { slots, mask } = this;
+      let words = this.batchWords;
+      if (used > words.length) words = this.batchWords = new Int32Array(2 * used);
+      for (let i = 0; i < n; i++) hashes[i] = packAscii(addresses[start + i]!, words, wordsAt[i]!);
+      const { slots, mask, records } = this;
       for (let i = 0; i < n; i++) {
         const hash = hashes[i]!;
         const slot = (hash & mask) * 2;
         found[i] = hash >= 0 && slots[slot] === hash ? slots[slot + 1]! - 1 : -1;
       }
       for (let i = 0; i < n; i++) {
+        const record = found[i]!;
+        tags[i] = record >= 0 ? records[record + 1]! : -1;
+      }
+      for (let i = 0; i < n; i++) {
         const address = addresses[start + i]!;
         const tag = address.length * 2;
         const record = found[i]!;
         let id: number;
-        if (record >= 0 && this.matches(record, tag, words, wordsAt[i]!)) id = this.records[record]!;
+        if (tags[i] === tag && this.sameWords(record, tag, words, wordsAt[i]!)) id = this.records[record]!;
         else if (hashes[i]! < 0) id = this.intern(address);
         else {
           const slot = this.slotOf(hashes[i]!, tag, words, wordsAt[i]!);
@@ -139,8 +146,12 @@ export class AddressIndex implements AddressLookup {
   }
 
   private matches(record: number, tag: number, words: Int32Array, at: number): boolean {
+    return this.records[record + 1] === tag && this.sameWords(record, tag, words, at);
+  }
+
+  /** The record's characters equal the packed ones; its tag is already known to be `tag`. */
+  private sameWords(record: number, tag: number, words: Int32Array, at: number): boolean {
     const records = this.records;
-    if (records[record + 1] !== tag) return false;
     const count = wordCount(tag);
     for (let i = 0; i < count; i++) if (records[record + 2 + i] !== words[at + i]) return false;
     return true;

@@ -17,6 +17,8 @@ export interface ChildResult {
   maxRssMB: number;
   /** RSS once the modules are loaded, before the export starts: the floor the export adds to. */
   startRssMB: number;
+  /** CPU time of the export (all threads: main and file worker), user + system. */
+  cpuSeconds: number;
   messages: number;
   bytes: number;
   folders: number;
@@ -30,13 +32,16 @@ if (!job) {
 }
 const startRssMB = process.memoryUsage().rss / 1024 / 1024;
 const started = performance.now();
+const cpuBefore = process.cpuUsage();
 const manifest = await exportMailbox(job.login, job.mailbox, { directory: job.directory, runId: 'bench' });
 const seconds = (performance.now() - started) / 1000;
+const cpu = process.cpuUsage(cpuBefore);
 const result: ChildResult = {
   seconds,
   // Linux reports ru_maxrss in KiB.
   maxRssMB: process.resourceUsage().maxRSS / 1024,
   startRssMB,
+  cpuSeconds: (cpu.user + cpu.system) / 1e6,
   messages: manifest.totalMessages,
   bytes: manifest.totalBytes,
   folders: manifest.folders.length,

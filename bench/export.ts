@@ -10,8 +10,10 @@
  * What is compared: on this cleartext loopback server Postmaster reads over two IMAP connections
  * of its own (imapflow's connection does the login and LIST), so two Dovecot processes work at
  * once; mbsync uses one connection. Dovecot's own CPU (about 0.6 s per 20,000 messages here, both
- * tools pay it) plus Postmaster's two sha256 passes keep a 2-CPU machine busy, so the ratio moves
- * with whatever else runs on it: use --rounds 3 or more and compare within one run.
+ * tools pay it) plus Postmaster's parsing, sha256 and writes keep a 2-CPU machine busy, so the
+ * ratio moves with whatever else runs on it: use --rounds 3 or more and compare within one run.
+ * The export's own CPU time (all its threads) moves less with load than its wall time, so the
+ * table shows it too.
  *
  * The export runs in a child process so its peak RSS is its own. By default the child is the
  * TypeScript bundled to plain JS (esbuild, packages left external), which is how compiled code
@@ -203,6 +205,7 @@ interface Row {
   postmasterBest: number;
   postmaster: number;
   postmasterProcess: number;
+  postmasterCpu: number;
   mbsyncBest: number | undefined;
   mbsyncMedian: number | undefined;
   rssMB: number;
@@ -236,7 +239,8 @@ async function benchOne(
       theirs.push(peer.seconds);
     }
     console.error(
-      `  round ${round + 1}/${rounds}: postmaster ${result.seconds.toFixed(2)} s (process ${result.processSeconds.toFixed(2)} s, ` +
+      `  round ${round + 1}/${rounds}: postmaster ${result.seconds.toFixed(2)} s (CPU ${result.cpuSeconds.toFixed(2)} s, ` +
+        `process ${result.processSeconds.toFixed(2)} s, ` +
         `${result.maxRssMB.toFixed(0)} MB)${mbsync ? `, mbsync ${theirs.at(-1)!.toFixed(2)} s` : ''}`,
     );
   }
@@ -246,6 +250,7 @@ async function benchOne(
     postmasterBest: Math.min(...ours.map((r) => r.seconds)),
     postmaster: median(ours.map((r) => r.seconds)),
     postmasterProcess: median(ours.map((r) => r.processSeconds)),
+    postmasterCpu: median(ours.map((r) => r.cpuSeconds)),
     mbsyncBest: mbsync ? Math.min(...theirs) : undefined,
     mbsyncMedian: mbsync ? median(theirs) : undefined,
     rssMB: Math.max(...ours.map((r) => r.maxRssMB)),
@@ -254,7 +259,7 @@ async function benchOne(
 }
 
 function printTable(rows: Row[], child: ChildCommand): void {
-  const header = ['messages', 'MB (maildir)', 'postmaster s best/median', 'process s', 'mbsync s best/median', 'ratio best, median (<=0.5)', 'peak RSS MB (<120)', 'RSS before export'];
+  const header = ['messages', 'MB (maildir)', 'postmaster s best/median', 'CPU s', 'process s', 'mbsync s best/median', 'ratio best, median (<=0.5)', 'peak RSS MB (<120)', 'RSS before export'];
   const lines = rows.map((r) => {
     const verdict = (ratio: number) => `${ratio.toFixed(2)}${ratio <= 0.5 ? '' : '!'}`;
     const ratios =
@@ -265,6 +270,7 @@ function printTable(rows: Row[], child: ChildCommand): void {
       String(r.messages),
       (r.seedBytes / 1e6).toFixed(1),
       `${r.postmasterBest.toFixed(2)} / ${r.postmaster.toFixed(2)}`,
+      r.postmasterCpu.toFixed(2),
       r.postmasterProcess.toFixed(2),
       r.mbsyncBest === undefined ? 'n/a' : `${r.mbsyncBest.toFixed(2)} / ${r.mbsyncMedian!.toFixed(2)}`,
       ratios,
@@ -278,8 +284,9 @@ function printTable(rows: Row[], child: ChildCommand): void {
   for (const line of lines) console.log(fmt(line));
   console.log(
     `\nchild: ${child.label}. postmaster s: exportMailbox() wall time in the child (download, write, fsync,` +
-      '\nread-back verification, manifest); process s: median of the child end to end, including Node start-up' +
-      '\nand module loading. ratio: postmaster / mbsync, best round against best round and median against' +
+      '\nread-back verification, manifest); CPU s: median CPU time of that export, all threads; process s:' +
+      '\nmedian of the child end to end, including Node start-up and module loading.' +
+      '\nratio: postmaster / mbsync, best round against best round and median against' +
       '\nmedian (the verdict; "!" marks a ratio over 0.5). RSS: max over rounds of the child\'s ru_maxrss;' +
       '\n"before export" is the child once its modules are loaded. On a shared machine run --rounds 3 or more.',
   );

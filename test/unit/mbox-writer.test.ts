@@ -117,6 +117,15 @@ describe('scanMboxFile', () => {
     expect(scan.messages).toBe(naive);
   });
 
+  it('counts without hashing when asked to (the export\'s read-back)', async () => {
+    worker = new FileWorker();
+    const data = Buffer.concat([Buffer.from('From x y\r\nbody\r\n\r\nFrom z y\r\n'), randomBytes(2 * SCAN_READ_SIZE + 7)]);
+    const file = path.join(dir, 'count.mbox');
+    await writeFile(file, data);
+    const scan = await worker.scan(file);
+    expect(await worker.count(file)).toEqual({ messages: scan.messages, bytes: data.length });
+  });
+
   it('reports a missing file as ENOENT', async () => {
     worker = new FileWorker();
     await expect(worker.scan(path.join(dir, 'missing.mbox'))).rejects.toMatchObject({ code: 'ENOENT' });

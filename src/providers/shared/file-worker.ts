@@ -1,10 +1,11 @@
 /**
- * A worker thread that owns the export's file I/O and hashing: it writes the buffers the main
- * thread fills (hashing them on the way) and reads finished files back to count and hash them.
+ * A worker thread that owns the export's file I/O and hashing: it hashes and writes the buffers
+ * the main thread fills, and reads finished files back to count their messages and bytes (and to
+ * hash them too, for verifyBackup's later re-check).
  *
  * Why a thread: the IMAP client's parsing keeps the main thread busy for the whole download, while
- * Dovecot uses well under one core. Moving sha256 (twice over every byte), write(2) and the
- * read-back off the main thread lets them run on the idle core instead of lengthening the export.
+ * Dovecot uses well under one core. Moving sha256, write(2) and the read-back off the main thread
+ * lets them run on the idle core instead of lengthening the export.
  *
  * Why source text (eval) rather than a module file: the worker must start the same way under tsx,
  * vitest and compiled JS. A .ts module entry would need the TypeScript loader inside the worker
@@ -48,13 +49,14 @@ function writeAll(fd, data, position) {
 
 // One message per "From " at the start of the file or right after LF. The stream is treated as
 // if it began with LF, so the first separator needs no special case; 'tail' keeps the last bytes
-// of the previous chunk so a separator split across two reads is still seen once.
-function scan(id, path) {
+// of the previous chunk so a separator split across two reads is still seen once. With 'withHash'
+// false it only counts (the export's read-back: sha256 was taken while writing, see design.md).
+function scan(id, path, withHash) {
   fs.open(path, 'r', (openError, fd) => {
     if (openError) return fail(id, openError);
     const buffer = spareScanBuffer || Buffer.allocUnsafeSlow(${SCAN_READ_SIZE});
     spareScanBuffer = null;
-    const hash = createHash('sha256');
+    const hash = withHash ? createHash('sha256') : null;
     let tail = Buffer.from('\n', 'latin1');
     let messages = 0;
     let bytes = 0;
@@ -62,7 +64,7 @@ function scan(id, path) {
       fs.close(fd, () => {
         spareScanBuffer = buffer;
         if (error) fail(id, error);
-        else reply(id, { messages, bytes, sha256: hash.digest('hex') });
+        else reply(id, hash ? { messages, bytes, sha256: hash.digest('hex') } : { messages, bytes });
       });
     };
     const next = () => {
@@ -70,7 +72,7 @@ function scan(id, path) {
         if (readError) return finish(readError);
         if (n === 0) return finish(null);
         const chunk = buffer.subarray(0, n);
-        hash.update(chunk);
+        if (hash) hash.update(chunk);
         bytes += n;
         const seam = Buffer.concat([tail, chunk.subarray(0, KEEP)]);
         for (let at = seam.indexOf(LF_FROM); at !== -1; at = seam.indexOf(LF_FROM, at + 1)) {
@@ -122,7 +124,7 @@ parentPort.on('message', (m) => {
         return reply(m.id, {});
       }
       case 'scan':
-        return scan(m.id, m.path);
+        return scan(m.id, m.path, m.withHash);
       default:
         return fail(m.id, new Error('unknown op ' + m.op));
     }
@@ -132,9 +134,12 @@ parentPort.on('message', (m) => {
 });
 `;
 
-export interface ScanResult {
+export interface CountResult {
   messages: number;
   bytes: number;
+}
+
+export interface ScanResult extends CountResult {
   sha256: string;
 }
 
@@ -235,10 +240,16 @@ export class FileWorker {
     await this.expect({ op: 'discard', file }).catch(() => undefined);
   }
 
-  /** Counts the mbox messages of a file and hashes it, reading it from disk. */
+  /** Counts the mbox messages and bytes of a file and hashes it, reading it from disk. */
   async scan(path: string): Promise<ScanResult> {
-    const reply = await this.expect({ op: 'scan', path });
+    const reply = await this.expect({ op: 'scan', path, withHash: true });
     return { messages: reply.messages!, bytes: reply.bytes!, sha256: reply.sha256! };
+  }
+
+  /** Counts the mbox messages and bytes of a file, reading it from disk; no hash. */
+  async count(path: string): Promise<CountResult> {
+    const reply = await this.expect({ op: 'scan', path, withHash: false });
+    return { messages: reply.messages!, bytes: reply.bytes! };
   }
 
   async terminate(): Promise<void> {

@@ -6,6 +6,9 @@
  *
  * What it holds to, as Slack does:
  * - a bearer token must match, otherwise `{ ok: false, error: 'invalid_auth' }`;
+ * - apps.connections.open (Socket Mode) takes only the app-level token given to `serveSocketMode`
+ *   and answers that server's WebSocket URL; the bot token gets `not_allowed_token_type` there, and
+ *   the app token gets it everywhere else;
  * - form-urlencoded bodies with nested objects as JSON inside a field (what @slack/web-api sends);
  * - views.update needs a known view_id, and a hash, when given, must be the view's current one
  *   (`hash_conflict`); chat.update needs a message that exists (`message_not_found`);
@@ -27,6 +30,8 @@ export interface RecordedCall {
   at: number;
   /** What we answered: ok, or the error code (or 'ratelimited'). */
   result: string;
+  /** The bearer token the call came with. */
+  token?: string;
   response?: Record<string, any>;
 }
 
@@ -78,9 +83,12 @@ export class SlackApi {
   private readonly failures = new Map<string, { error: string; times: number }>();
   private readonly waiters = new Set<() => void>();
   private server!: Server;
+  private socketMode: { appToken: string; openUrl: () => string } | undefined;
   private seq = 0;
   private tsCounter = 1_700_000_000_000_100;
   origin = '';
+  /** Told of every call as it is recorded, so a test can put calls in order with other events. */
+  onCall: ((call: RecordedCall) => void) | undefined;
 
   constructor(readonly token: string) {}
 
@@ -95,6 +103,11 @@ export class SlackApi {
 
   addUser(user: SlackUser): void {
     this.users.set(user.id, user);
+  }
+
+  /** apps.connections.open with `appToken` answers `{ ok: true, url: openUrl() }` (see socket-mode-server.ts). */
+  serveSocketMode(appToken: string, openUrl: () => string): void {
+    this.socketMode = { appToken, openUrl };
   }
 
   /** The next `times` calls to `method` get HTTP 429 with Retry-After. */
@@ -186,15 +199,19 @@ export class SlackApi {
 
     const method = path.slice('/api/'.length);
     const args = parseBody(raw, String(req.headers['content-type'] ?? ''));
+    const auth = req.headers.authorization ?? (args.token ? `Bearer ${args.token}` : undefined);
+    const token = auth?.replace(/^Bearer /, '');
     const record = (result: string, response?: Record<string, any>) => {
-      this.calls.push({ method, args, at: Date.now(), result, response });
+      const call: RecordedCall = { method, args, at: Date.now(), result, response, token };
+      this.calls.push(call);
+      this.onCall?.(call);
       this.notify();
     };
 
-    const auth = req.headers.authorization ?? (args.token ? `Bearer ${args.token}` : undefined);
-    if (auth !== `Bearer ${this.token}`) {
-      record('invalid_auth');
-      return send(200, { ok: false, error: 'invalid_auth' });
+    const refused = this.tokenProblem(method, token);
+    if (refused) {
+      record(refused);
+      return send(200, { ok: false, error: refused });
     }
     const limit = this.rateLimits.get(method);
     if (limit && limit.times > 0) {
@@ -214,6 +231,14 @@ export class SlackApi {
     send(200, answer);
   }
 
+  /** Slack's answer to a token that is unknown, or of the wrong kind for the method. */
+  private tokenProblem(method: string, token: string | undefined): string | undefined {
+    const isAppToken = this.socketMode !== undefined && token === this.socketMode.appToken;
+    const isBotToken = token === this.token;
+    if (method === 'apps.connections.open') return isAppToken ? undefined : isBotToken ? 'not_allowed_token_type' : 'invalid_auth';
+    return isBotToken ? undefined : isAppToken ? 'not_allowed_token_type' : 'invalid_auth';
+  }
+
   private nextTs(): string {
     this.tsCounter += 1;
     const s = String(this.tsCounter);
@@ -229,6 +254,8 @@ export class SlackApi {
 
   private answer(method: string, args: Record<string, any>): Record<string, any> {
     switch (method) {
+      case 'apps.connections.open':
+        return { ok: true, url: this.socketMode!.openUrl() };
       case 'auth.test':
         return { ok: true, url: 'https://test.slack.com/', team: 'Test', user: 'postmaster', team_id: 'T1', user_id: 'UBOT', bot_id: 'BBOT' };
       case 'views.open':

@@ -9,7 +9,7 @@ import { composePostmaster } from './compose.js';
 import { startSweepJob } from './scheduler/sweep-job.js';
 import { startSlotJob, type SlotState } from './scheduler/slot-job.js';
 import { systemClock } from './core/ports.js';
-import { createSlackApp, SlackStartError, type SlackApp } from './slack/app.js';
+import { createSlackApp, fatalMessage, SlackStartError, type SlackApp } from './slack/app.js';
 import { createSlackReporter, type SlackReporter } from './slack/audit-report.js';
 
 /** `beforeExit` lets a caller (the sandbox) stop what it started after Postmaster has stopped. */
@@ -73,17 +73,24 @@ export async function main(options: { beforeExit?: () => Promise<void> } = {}): 
   const front = config.slack ? (config.slack.SLACK_APP_TOKEN ? 'slack (socket mode)' : `slack (http :${config.slack.PORT})`) : 'none (set SLACK_BOT_TOKEN to enable Slack)';
   logger.info({ provider: app.provider.name, store: config.STORE_URL.split('://')[0], sweep: config.SWEEP_CRON, front }, 'postmaster is running');
 
-  const stop = async (signal: string) => {
+  const stop = async (signal: string, code = 0) => {
     logger.info({ signal }, 'stopping');
     sweep.stop();
     weeklyAudit.stop();
-    await slack?.stop();
+    await slack?.stop().catch(() => undefined);
     await app.close();
     await options.beforeExit?.();
-    process.exit(0);
+    process.exit(code);
   };
   process.once('SIGINT', () => void stop('SIGINT'));
   process.once('SIGTERM', () => void stop('SIGTERM'));
+  // One clear line and exit 1 (a supervisor restarts us), rather than Node's stack dump or running
+  // on in a state nobody planned for.
+  process.once('unhandledRejection', (reason) => {
+    process.stderr.write(`postmaster: ${fatalMessage(reason)}\n`);
+    logger.error({ err: reason }, 'stopping after an unhandled error');
+    void stop('unhandledRejection', 1);
+  });
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await main();

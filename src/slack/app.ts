@@ -73,6 +73,17 @@ function explainStartError(error: unknown, what: 'SLACK_BOT_TOKEN' | 'SLACK_APP_
   return `could not reach Slack at ${apiUrl} to check ${what}: ${slackError(error)}`;
 }
 
+/**
+ * The one line main prints for a rejection nothing else handled. @slack/socket-mode reconnects on
+ * its own and does not catch a refused app token (a revoked or rotated xapp- token) when it does:
+ * that is the case worth a clear sentence; anything else is named as unexpected.
+ */
+export function fatalMessage(reason: unknown): string {
+  const code = (reason as { data?: { error?: string } })?.data?.error;
+  if (code && TOKEN_ERRORS.has(code)) return `${explainStartError(reason, 'SLACK_APP_TOKEN', '')} (while reconnecting to Slack)`;
+  return `unexpected error: ${reason instanceof Error ? reason.message : String(reason)}`;
+}
+
 export function createSlackApp(options: SlackAppOptions): SlackApp {
   const { postmaster, slack, logger } = options;
   const log = logger.child({ component: 'slack' });

@@ -15,11 +15,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { WebSocket } from 'undici';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 import { composePostmaster, type Postmaster } from '../../src/compose.js';
-import { createSlackApp, type SlackApp } from '../../src/slack/app.js';
+import { createSlackApp, fatalMessage, type SlackApp } from '../../src/slack/app.js';
 import type { Mailbox } from '../../src/core/mailbox.js';
 import { ACTION, CALLBACK } from '../../src/slack/ids.js';
 import { FakeProvider } from '../support/slack-fake-provider.js';
@@ -281,6 +281,19 @@ describe('Socket Mode, end to end', () => {
     expect((await acked).envelope_id).toBe(envelopeId);
     expect(second.acks.map((a) => a.envelope_id)).toEqual([envelopeId]);
     await rig.api.waitForCall('views.open', (a) => a.trigger_id === triggerId);
+  }, 30_000);
+
+  it('a token refused while reconnecting surfaces as a rejection main turns into one clear line', async () => {
+    rig = await startInSocketMode();
+    // The app token is revoked or rotated while connected; the next apps.connections.open fails.
+    const server = rig.server;
+    rig.api.serveSocketMode('xapp-1-rotated', () => server.openConnectionUrl());
+    server.askToReconnect('refresh_requested');
+    // @slack/socket-mode 3.1 does not catch this itself: it reaches process 'unhandledRejection', where main stops with exit 1.
+    await vi.waitFor(() => expect(unhandled).toHaveLength(1), { timeout: 20_000, interval: 100 });
+    expect(fatalMessage(unhandled[0])).toMatch(/^Slack refused SLACK_APP_TOKEN \(invalid_auth\): .* \(while reconnecting to Slack\)$/);
+    expect(fatalMessage(new Error('boom'))).toBe('unexpected error: boom');
+    unhandled.length = 0;
   }, 30_000);
 
   it('stops cleanly: the socket is closed by a close handshake, with no unhandled rejection', async () => {

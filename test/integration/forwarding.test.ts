@@ -82,6 +82,24 @@ describe.skipIf(!hasDovecot)('forwarding rules and audit', () => {
     expect(await app.forwarding.listRules('erin')).toEqual([rule]);
   });
 
+  it('forwards every message for a rule without conditions, added and removed through the CLI', async () => {
+    const added = await runCli(env, ['forward', 'add', 'sales', '--to', 'director', '--reason', 'cover', '--as', 'U1']);
+    expect(added.code, added.stderr).toBe(0);
+    expect(added.stdout).toMatch(/^added fw-\S+ {2}sales@example\.test -> director@example\.test/);
+    const listed = JSON.parse((await runCli(env, ['forward', 'list', 'sales', '--json'])).stdout) as Array<{ id: string; targets: string[]; conditions?: unknown }>;
+    expect(listed).toEqual([expect.objectContaining({ targets: ['director@example.test'] })]);
+    expect(listed[0]!.conditions).toBeUndefined();
+
+    const stamp = Date.now();
+    await deliverLmtp(server.dovecot.ports.lmtp, { from: 'client@customer.test', to: 'sales@example.test', subject: `anything ${stamp}` });
+    const forwarded = await server.sink.waitFor((m) => m.parsed.subject === `anything ${stamp}`);
+    expect(forwarded.envelopeTo).toEqual(['director@example.test']);
+
+    const removed = await runCli(env, ['forward', 'remove', listed[0]!.id, '--as', 'U1']);
+    expect(removed.code, removed.stderr).toBe(0);
+    expect((await sieveScripts(server.dovecot, 'sales@example.test')).map((script) => script.script)).not.toContain('postmaster');
+  });
+
   it('finds forwarding users wrote themselves, and the loop, in the audit', async () => {
     const result = await runCli(env, ['audit', '--json']);
     expect(result.code, result.stderr).toBe(0);

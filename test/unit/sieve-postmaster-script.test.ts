@@ -78,6 +78,27 @@ describe('the postmaster script', () => {
     expect(result.hasVacation).toBe(true);
   });
 
+  it('forwards every message for a rule without conditions, until its expiry when it has one', () => {
+    const state: PostmasterSieveState = {
+      userScript: null,
+      rules: [
+        { id: 'always', targets: ['a@x.test'], keepCopy: true, match: 'all' },
+        { id: 'until', targets: ['b@x.test'], keepCopy: false, match: 'any', expiresAt: '2031-06-30' },
+        { id: 'both', targets: ['c@x.test'], keepCopy: true, match: 'any', subjectContains: ['x', 'y'], expiresAt: '2031-06-30' },
+      ],
+    };
+    const text = renderPostmasterScript(state);
+    expect(text).toContain('# Rule "always"\nredirect :copy "a@x.test";\n');
+    expect(text).toContain('# Rule "until"\nif currentdate :value "le" "date" "2031-06-30" {\n  redirect "b@x.test";\n}');
+    expect(text).toContain('if allof(currentdate :value "le" "date" "2031-06-30", anyof(header :contains "subject" "x", header :contains "subject" "y")) {');
+    expect(parsePostmasterScript(text)).toEqual(state);
+    expect(extractForwarding(text).redirects.map((r) => [r.target, r.copy, r.conditional])).toEqual([
+      ['a@x.test', true, false],
+      ['b@x.test', false, true],
+      ['c@x.test', true, true],
+    ]);
+  });
+
   it('requires only what it uses', () => {
     const plain = renderPostmasterScript({ userScript: null, forward: { targets: ['a@x.test'], keepCopy: false } });
     expect(plain).not.toContain('require');
@@ -116,7 +137,6 @@ describe('the postmaster script', () => {
         expect((error as Error).message).toMatch(message);
       }
     };
-    refuses({ userScript: null, rules: [{ id: 'r', targets: ['a@x.test'], keepCopy: true, match: 'any' }] }, /no condition/);
     refuses({ userScript: POSTMASTER_SCRIPT_NAME, forward: { targets: ['a@x.test'], keepCopy: true } }, /userScript/);
     refuses({ userScript: null, autoReply: { subject: 'a\nBcc: x@evil.test', body: '', addresses: [] } }, /subject/);
     refuses({ userScript: null, forward: { targets: ['a@x.test'], keepCopy: true, expiresAt: 'next tuesday' } }, /expiresAt/);

@@ -115,7 +115,9 @@ function edgesOf(situation: ScriptSituation): ForwardingEdgeReading[] {
   for (const target of state.forward?.targets ?? []) edges.push({ target: target.toLowerCase(), conditional: false, source: 'postmaster' });
   for (const rule of state.rules ?? []) {
     const condition = [...(rule.senderContains ?? []).map((v) => `from contains "${v}"`), ...(rule.subjectContains ?? []).map((v) => `subject contains "${v}"`)].join(rule.match === 'all' ? ' and ' : ' or ');
-    for (const target of rule.targets) edges.push({ target: target.toLowerCase(), conditional: true, source: 'postmaster', ruleId: rule.id, condition });
+    // A rule without conditions forwards every message: an unconditional edge, like the mailbox forward.
+    const conditional = condition !== '';
+    for (const target of rule.targets) edges.push({ target: target.toLowerCase(), conditional, source: 'postmaster', ruleId: rule.id, ...(conditional ? { condition } : {}) });
   }
   for (const r of activeUserForwarding(situation)?.redirects ?? []) {
     edges.push({ target: r.target.toLowerCase(), conditional: r.conditional, source: 'user', condition: r.condition });

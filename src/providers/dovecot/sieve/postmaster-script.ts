@@ -83,13 +83,12 @@ export function renderPostmasterScript(input: PostmasterSieveState): string {
       ...(rule.senderContains ?? []).map((value) => `address :contains "from" ${quote(value)}`),
       ...(rule.subjectContains ?? []).map((value) => `header :contains "subject" ${quote(value)}`),
     ];
-    if (tests.length === 0) {
-      throw new PostmasterError('BadInput', `forwarding rule ${rule.id} has no condition`, { hint: 'give it a sender or subject condition, or make it the mailbox forward' });
-    }
-    const matches = combine(rule.match === 'all' ? 'allof' : 'anyof', tests);
     // Like the forward, a rule stops at its expiry on the server itself, sweep or no sweep.
-    const test = rule.expiresAt ? `allof(${dateTest('le', rule.expiresAt, requires)}, ${matches})` : matches;
-    body.push(`# Rule ${asciiJson(rule.id)}`, `if ${test} {`, ...redirects(rule.targets, rule.keepCopy), '}');
+    if (rule.expiresAt) tests.unshift(dateTest('le', rule.expiresAt, requires));
+    body.push(`# Rule ${asciiJson(rule.id)}`);
+    // A rule without conditions forwards every message.
+    if (tests.length === 0) body.push(...redirects(rule.targets, rule.keepCopy).map((line) => line.trimStart()));
+    else body.push(`if ${combineRule(rule.match, tests, rule.expiresAt !== undefined)} {`, ...redirects(rule.targets, rule.keepCopy), '}');
   }
 
   if (state.forward?.targets.length) {
@@ -162,6 +161,14 @@ function validate(state: PostmasterSieveState): PostmasterSieveState {
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0]!;
   throw new PostmasterError('BadInput', `cannot write the Sieve script: ${issue.path.join('.') || 'state'} ${issue.message}`);
+}
+
+/** A rule's test: its expiry (first, when it has one) and its conditions, combined as `match` says. */
+function combineRule(match: 'all' | 'any', tests: string[], expires: boolean): string {
+  const [expiry, conditions] = expires ? [tests[0]!, tests.slice(1)] : [undefined, tests];
+  const matches = conditions.length ? combine(match === 'all' ? 'allof' : 'anyof', conditions) : undefined;
+  if (expiry === undefined) return matches!;
+  return matches === undefined ? expiry : `allof(${expiry}, ${matches})`;
 }
 
 function combine(operator: 'allof' | 'anyof', tests: string[]): string {

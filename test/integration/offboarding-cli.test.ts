@@ -93,6 +93,10 @@ describe.skipIf(!hasDovecot)('offboarding through the CLI', () => {
     expect(JSON.parse(mailboxes.stdout)).toContainEqual(expect.objectContaining({ address: 'alice@example.test', status: 'disabled' }));
     expect(JSON.parse(mailboxes.stdout)).toContainEqual(expect.objectContaining({ address: 'bob@example.test', status: 'active' }));
 
+    // Listing alice's forwarding shows the successor forward, though it is not a rule.
+    const listed = await cli('forward', 'list', 'alice');
+    expect(listed.stdout.trim()).toMatch(new RegExp(`^${request.id}  alice@example\\.test -> bob@example\\.test until \\d{4}-\\d{2}-\\d{2}, set by offboarding ${request.id}$`));
+
     const verify = await cli('log', 'verify');
     expect(verify.code).toBe(0);
     expect(verify.stdout).toMatch(/audit log intact: \d+ entries/);

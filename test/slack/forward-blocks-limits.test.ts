@@ -67,6 +67,14 @@ describe('the /forward and audit builders stay within Slack limits on worst-case
     within({ kind: 'message', ...forwardList(rules, MAILBOX) });
     within({ kind: 'message', ...forwardList(rules.slice(0, 1)) });
     within({ kind: 'message', ...forwardList([], long(5000)) });
+    const offboardings = Array.from({ length: 60 }, (_, i) => ({ requestId: `ob-${String(i).padStart(16, 'b')}`, mailbox: MAILBOX, targets: TARGETS, keepCopy: i % 2 === 0, expiresAt: '2027-02-21' }));
+    within({ kind: 'message', ...forwardList(rules, MAILBOX, offboardings) });
+    within({ kind: 'message', ...forwardList(rules.slice(0, 20), MAILBOX, offboardings) });
+    within({ kind: 'message', ...forwardList([], long(5000), offboardings) });
+    // Offboarding forwards end with their offboarding: they are listed, but carry no Remove button.
+    const mixed = forwardList(rules.slice(0, 2), undefined, offboardings.slice(0, 2)).blocks;
+    expect(mixed.filter((b) => (b as { accessory?: unknown }).accessory)).toHaveLength(2);
+    expect(JSON.stringify(mixed)).toContain('set by offboarding `ob-');
     within({ kind: 'message', ...forwardAddedMessage(rules[0]!) });
     within({ kind: 'message', ...forwardRemovedMessage(rules[0]!, 'U0123456789') });
     const values = forwardList(rules).blocks.flatMap((b) => ((b as { accessory?: { value?: string } }).accessory ? [(b as { accessory: { value: string } }).accessory.value] : []));

@@ -128,6 +128,21 @@ describe('/forward', () => {
     expect(await h.postmaster.forwarding.listRules()).toEqual([]);
   });
 
+  it('lists the forward an offboarding set next to the rules, with no Remove button: it ends with its offboarding', async () => {
+    const { h } = await start();
+    const request = await h.postmaster.offboarding.request('U1', { mailbox: 'dave', forward: { targets: ['erin@example.test'] }, reason: 'left' });
+    await h.postmaster.offboarding.approve('U2', request.id);
+    const ran = await h.postmaster.offboarding.run(request.id);
+    expect(ran.steps.find((s) => s.name === 'forward')?.status).toBe('done');
+
+    const listed = await run(h, 'U1', 'list dave');
+    expect(text(listed.blocks)).toContain('1 offboarding forward for dave');
+    expect(text(listed.blocks)).toContain(`\`${request.id}\` *dave@example.test* → erin@example.test`);
+    expect(text(listed.blocks)).toMatch(/set by offboarding `ob-[^`]+` · keeps a copy · until \d{4}-\d{2}-\d{2}/);
+    expect(listed.blocks.filter((b: any) => b.accessory)).toEqual([]);
+    expect(text((await run(h, 'U1', 'list alice')).blocks)).toContain('No forwarding rules for alice');
+  });
+
   it('/forward remove <id> removes; list and remove are refused for a non-admin', async () => {
     const { h } = await start();
     const rule = await h.postmaster.forwarding.addRule('U1', { mailbox: 'alice', targets: ['bob@example.test'] });

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { ForwardingRule, RuleInput } from '../../core/forwarding/rule.js';
+import type { OffboardingForward } from '../../core/forwarding/service.js';
 import { actorOf, withPostmaster } from '../context.js';
 import { print, printJson } from '../output.js';
 
@@ -47,6 +48,12 @@ export function renderRule(rule: ForwardingRule): string {
   return `${rule.id}  ${rule.mailbox} -> ${rule.targets.join(', ')}${conditions}${copy}${until}${owner}`;
 }
 
+export function renderOffboardingForward(forward: OffboardingForward): string {
+  const copy = forward.keepCopy ? '' : ' (no copy kept)';
+  const until = forward.expiresAt ? ` until ${forward.expiresAt}` : ' (no end date)';
+  return `${forward.requestId}  ${forward.mailbox} -> ${forward.targets.join(', ')}${copy}${until}, set by offboarding ${forward.requestId}`;
+}
+
 export function registerForward(program: Command): void {
   const forward = program.command('forward').description('forwarding rules, checked against every guardrail before anything changes');
 
@@ -74,15 +81,17 @@ export function registerForward(program: Command): void {
 
   forward
     .command('list')
-    .description("list Postmaster's forwarding rules (`postmaster audit` shows all forwarding, the users' own too)")
+    .description("list Postmaster's forwarding rules, and the forwards offboardings have set (`postmaster audit` reads the users' own forwarding too)")
     .argument('[mailbox]', 'only this mailbox')
-    .option('--json', 'print a JSON array')
+    .option('--json', 'print the rules as a JSON array')
     .action(async (mailbox: string | undefined, options: { json?: boolean }) =>
       withPostmaster(async (app) => {
         const rules = await app.forwarding.listRules(mailbox);
-        if (options.json) printJson(rules);
-        else if (rules.length === 0) print('no forwarding rules');
-        else rules.forEach((rule) => print(renderRule(rule)));
+        if (options.json) return printJson(rules);
+        const offboardings = await app.forwarding.listOffboardingForwards(mailbox);
+        if (rules.length === 0 && offboardings.length === 0) print('no forwarding rules or offboarding forwards');
+        rules.forEach((rule) => print(renderRule(rule)));
+        offboardings.forEach((forward) => print(renderOffboardingForward(forward)));
       }),
     );
 

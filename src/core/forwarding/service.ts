@@ -45,6 +45,16 @@ export interface ExpiryNotice {
   removeByHand?: string | undefined;
 }
 
+/** An offboarding's forward that is in effect: set by its run, not yet removed. Rules are separate. */
+export interface OffboardingForward {
+  /** The offboarding request (ob-…) the forward belongs to. */
+  requestId: string;
+  mailbox: string;
+  targets: string[];
+  keepCopy: boolean;
+  expiresAt?: string | undefined;
+}
+
 export interface AuditRun extends AuditReport {
   at: string;
   mailboxesRead: number;
@@ -160,6 +170,23 @@ export class ForwardingService {
     const wanted = mailbox ? qualifyAddress(mailbox, this.deps.domain) : undefined;
     const rules = await this.deps.rules.list();
     return rules.filter((r) => !wanted || r.mailbox === wanted).sort((a, b) => a.mailbox.localeCompare(b.mailbox) || a.createdAt.localeCompare(b.createdAt));
+  }
+
+  /**
+   * The forwards offboardings have set and that are still in effect, so a listing of a mailbox's
+   * forwarding is not empty while its mail goes to a successor. They end with their offboarding's
+   * end date (the sweep), not through `removeRule`.
+   */
+  async listOffboardingForwards(mailbox?: string): Promise<OffboardingForward[]> {
+    const wanted = mailbox ? qualifyAddress(mailbox, this.deps.domain) : undefined;
+    const forwards: OffboardingForward[] = [];
+    for (const request of await this.deps.requests.list()) {
+      const forward = request.plan.forward;
+      if (!forward || request.forwardRemovedAt || (wanted && request.mailbox !== wanted)) continue;
+      if (!request.steps.some((s) => s.name === 'forward' && s.status === 'done')) continue;
+      forwards.push({ requestId: request.id, mailbox: request.mailbox, targets: forward.targets, keepCopy: forward.keepCopy, expiresAt: forward.expiresAt });
+    }
+    return forwards.sort((a, b) => a.mailbox.localeCompare(b.mailbox) || a.requestId.localeCompare(b.requestId));
   }
 
   /**

@@ -4,6 +4,7 @@
  */
 import type { types } from '@slack/bolt';
 import type { ForwardingRule } from '../../core/forwarding/rule.js';
+import type { OffboardingForward } from '../../core/forwarding/service.js';
 import { MAX_FORWARD_TARGETS } from '../../core/forwarding/rule.js';
 import { ACTION, BLOCK, CALLBACK, inputAction } from '../ids.js';
 import { LIMITS, truncate } from './limits.js';
@@ -62,7 +63,7 @@ export function forwardHelp(domain: string): MessageContent {
     blocks: [
       section(
         [
-          '*`/forward list [mailbox]`* — the forwarding rules Postmaster manages, each with a Remove button.',
+          '*`/forward list [mailbox]`* — the forwarding rules Postmaster manages, each with a Remove button, and the forwards offboardings have set.',
           '*`/forward add [mailbox]`* — a form for a new rule: up to 5 targets, optional conditions (subject or sender contains), an expiry, an owner and a reason.',
           '*`/forward remove <rule id>`* — remove a rule (ids start with `fw-`).',
           '*`/forward help`* — this message.',
@@ -96,18 +97,27 @@ export function ruleLine(rule: ForwardingRule): string {
   return `\`${rule.id}\` *${escape(rule.mailbox)}* → ${escape(rule.targets.join(', '))}`;
 }
 
-const MAX_LISTED = 40;
+/** Sections in a listing: with the header and two context lines, within a message's 50 blocks. */
+const MAX_LISTED = 45;
 
-/** The listing: one section per rule (button: the rule id only), capped within the message limit. */
-export function forwardList(rules: readonly ForwardingRule[], mailbox?: string): MessageContent {
+/**
+ * The listing: one section per rule (button: the rule id only), then the forwards offboardings have
+ * set (no button: they end with the offboarding's end date), capped within the message limit.
+ */
+export function forwardList(rules: readonly ForwardingRule[], mailbox?: string, offboardings: readonly OffboardingForward[] = []): MessageContent {
   const where = mailbox ? ` for ${escape(mailbox)}` : '';
-  if (rules.length === 0) {
+  if (rules.length === 0 && offboardings.length === 0) {
     const text = `No forwarding rules${where}. \`/forward add\` creates one.`;
     return { text: fallback(`No forwarding rules${mailbox ? ` for ${mailbox}` : ''}.`), blocks: [section(text)] };
   }
-  const shown = rules.slice(0, MAX_LISTED);
-  const blocks: types.KnownBlock[] = [section(`*${rules.length} forwarding ${rules.length === 1 ? 'rule' : 'rules'}${where}*`)];
-  for (const rule of shown) {
+  const shownRules = rules.slice(0, MAX_LISTED);
+  const shownForwards = offboardings.slice(0, MAX_LISTED - shownRules.length);
+  const counts = [
+    ...(rules.length ? [`${rules.length} forwarding ${rules.length === 1 ? 'rule' : 'rules'}`] : []),
+    ...(offboardings.length ? [`${offboardings.length} offboarding ${offboardings.length === 1 ? 'forward' : 'forwards'}`] : []),
+  ].join(' and ');
+  const blocks: types.KnownBlock[] = [section(`*${counts}${where}*`)];
+  for (const rule of shownRules) {
     const text = `${ruleLine(rule)}\n${ruleDetails(rule)}${rule.reason ? `\n_${escape(truncate(rule.reason, 300))}_` : ''}`;
     blocks.push(
       section(text, {
@@ -120,8 +130,21 @@ export function forwardList(rules: readonly ForwardingRule[], mailbox?: string):
       }),
     );
   }
-  if (rules.length > shown.length) blocks.push(context(`…and ${rules.length - shown.length} more. \`/forward list <mailbox>\` narrows the list; \`postmaster forward list\` shows them all.`));
-  return { text: fallback(`${rules.length} forwarding rules${mailbox ? ` for ${mailbox}` : ''}`), blocks };
+  for (const forward of shownForwards) blocks.push(section(`${offboardingForwardLine(forward)}\n${offboardingForwardDetails(forward)}`));
+  const hidden = rules.length + offboardings.length - shownRules.length - shownForwards.length;
+  if (hidden > 0) blocks.push(context(`…and ${hidden} more. \`/forward list <mailbox>\` narrows the list; \`postmaster forward list\` shows them all.`));
+  if (shownForwards.length) blocks.push(context('An offboarding forward ends on its end date, when the sweep removes it; `/offboard status <id>` shows its offboarding.'));
+  return { text: fallback(`${counts}${mailbox ? ` for ${mailbox}` : ''}`), blocks };
+}
+
+export function offboardingForwardLine(forward: OffboardingForward): string {
+  return `\`${forward.requestId}\` *${escape(forward.mailbox)}* → ${escape(forward.targets.join(', '))}`;
+}
+
+/** "set by offboarding ob-… · keeps a copy · until 2027-02-21" */
+function offboardingForwardDetails(forward: OffboardingForward): string {
+  const until = forward.expiresAt ? `until ${escape(forward.expiresAt)}` : 'no end date';
+  return [`set by offboarding \`${forward.requestId}\``, forward.keepCopy ? 'keeps a copy' : 'no copy kept', until].join(' · ');
 }
 
 function input(blockId: string, label: string, element: types.InputBlockElement, extra: Partial<types.InputBlock> = {}): types.InputBlock {

@@ -44,7 +44,7 @@ export function forwardCommand(ctx: SlackContext) {
 
     if (verb === 'list') {
       const mailbox = rest[0]?.replace(/^mailto:/, '');
-      await reply(forwardList(await forwarding.listRules(mailbox), mailbox));
+      await reply(forwardList(await forwarding.listRules(mailbox), mailbox, await forwarding.listOffboardingForwards(mailbox)));
       return;
     }
 

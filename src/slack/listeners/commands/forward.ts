@@ -4,26 +4,20 @@
  * Listing is for requesters and approvers (it shows where mail goes); the core checks again on
  * every change.
  */
-import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from '@slack/bolt';
 import { describeError } from '../../../core/errors.js';
-import { assertMayRequest } from '../../../core/policy.js';
 import type { SlackContext } from '../../context.js';
+import { allowedToRequest, startCommand, type CommandArgs } from './command-start.js';
 import { slackError } from '../../context.js';
 import { noticeMessage } from '../../blocks/home.js';
-import type { MessageContent } from '../../blocks/request-message.js';
 import { emptyForwardForm, forwardHelp, forwardList, forwardModal, forwardRemovedMessage } from '../../blocks/forward.js';
 
-type Args = AllMiddlewareArgs & SlackCommandMiddlewareArgs;
-
 export function forwardCommand(ctx: SlackContext) {
-  const { forwarding, audit, config } = ctx.postmaster;
+  const { forwarding, config } = ctx.postmaster;
 
-  return async ({ command, ack, respond, client }: Args): Promise<void> => {
-    await ack();
-    await ctx.acksFirst();
-    const reply = (content: MessageContent) => respond({ response_type: 'ephemeral', text: content.text, blocks: content.blocks });
-    const [verb = '', ...rest] = command.text.trim().split(/\s+/).filter(Boolean);
-    const user = command.user_id;
+  return async (args: CommandArgs): Promise<void> => {
+    const { command, client } = args;
+    const start = await startCommand(ctx, args);
+    const { reply, verb, rest, user } = start;
 
     if (verb === '' || verb === 'help') {
       await reply(forwardHelp(config.MAIL_DOMAIN));
@@ -34,13 +28,7 @@ export function forwardCommand(ctx: SlackContext) {
       return;
     }
 
-    try {
-      assertMayRequest(ctx.policy, user);
-    } catch (error) {
-      await audit.append({ actor: user, action: 'refused.forward', result: 'refused', detail: `/forward ${command.text.slice(0, 200)}: ${describeError(error)}` });
-      await reply(noticeMessage(`Not allowed: ${describeError(error)}`));
-      return;
-    }
+    if (!(await allowedToRequest(ctx, start, 'refused.forward', `/forward ${command.text.slice(0, 200)}: `))) return;
 
     if (verb === 'list') {
       const mailbox = rest[0]?.replace(/^mailto:/, '');

@@ -5,20 +5,17 @@
  * no longer works. Requesters and approvers only: the report shows where everyone's mail goes.
  * One audit at a time: a second caller meanwhile gets the same run's report.
  */
-import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from '@slack/bolt';
 import { describeError } from '../../../core/errors.js';
 import type { AuditRun } from '../../../core/forwarding/service.js';
-import { assertMayRequest } from '../../../core/policy.js';
 import type { SlackContext } from '../../context.js';
+import { allowedToRequest, startCommand, type CommandArgs } from './command-start.js';
 import { postToResponseUrl, sendDm, slackError } from '../../context.js';
 import { noticeMessage } from '../../blocks/home.js';
 import { auditReportMessage } from '../../blocks/audit-report.js';
 import { dateIn } from '../../audit-report.js';
 
-type Args = AllMiddlewareArgs & SlackCommandMiddlewareArgs;
-
 export function mailauditCommand(ctx: SlackContext) {
-  const { forwarding, audit, config } = ctx.postmaster;
+  const { forwarding, config } = ctx.postmaster;
   let running: Promise<AuditRun> | undefined;
 
   const runOnce = (): Promise<AuditRun> => {
@@ -28,17 +25,11 @@ export function mailauditCommand(ctx: SlackContext) {
     return running;
   };
 
-  return async ({ command, ack, respond, client }: Args): Promise<void> => {
-    await ack();
-    await ctx.acksFirst();
-    const user = command.user_id;
-    try {
-      assertMayRequest(ctx.policy, user);
-    } catch (error) {
-      await audit.append({ actor: user, action: 'refused.mailaudit', result: 'refused', detail: describeError(error) });
-      await respond({ response_type: 'ephemeral', ...noticeMessage(`Not allowed: ${describeError(error)}`) });
-      return;
-    }
+  return async (args: CommandArgs): Promise<void> => {
+    const { command, respond, client } = args;
+    const start = await startCommand(ctx, args);
+    const { user } = start;
+    if (!(await allowedToRequest(ctx, start, 'refused.mailaudit'))) return;
     const already = running !== undefined;
     await respond({
       response_type: 'ephemeral',

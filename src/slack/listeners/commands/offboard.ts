@@ -6,41 +6,30 @@
  * modal in a "loading" state straight away (a trigger_id expires 3 s after the command), looks the
  * mailbox up, and swaps the form in with views.update once the mail server answered.
  */
-import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from '@slack/bolt';
 import { describeError, isPostmasterError } from '../../../core/errors.js';
-import { assertMayRequest } from '../../../core/policy.js';
 import { defaultAutoReply } from '../../../core/offboarding/auto-reply-template.js';
 import type { SlackContext } from '../../context.js';
+import { allowedToRequest, startCommand, type CommandArgs } from './command-start.js';
 import { slackError } from '../../context.js';
 import { helpMessage, listMessage, noticeMessage } from '../../blocks/home.js';
-import { statusMessage, type MessageContent } from '../../blocks/request-message.js';
+import { statusMessage } from '../../blocks/request-message.js';
 import { defaultFormValues, errorModal, loadingModal, offboardModal } from '../../blocks/offboard-modal.js';
 import { mailboxOf, parseTarget } from '../../resolve-mailbox.js';
 
-type Args = AllMiddlewareArgs & SlackCommandMiddlewareArgs;
-
 export function offboardCommand(ctx: SlackContext) {
-  const { offboarding, audit, config } = ctx.postmaster;
+  const { offboarding, config } = ctx.postmaster;
 
-  return async ({ command, ack, respond, client }: Args): Promise<void> => {
-    await ack();
-    await ctx.acksFirst();
-    const reply = (content: MessageContent) => respond({ response_type: 'ephemeral', text: content.text, blocks: content.blocks });
-    const [verb = '', ...rest] = command.text.trim().split(/\s+/).filter(Boolean);
-    const user = command.user_id;
+  return async (args: CommandArgs): Promise<void> => {
+    const { command, client } = args;
+    const start = await startCommand(ctx, args);
+    const { reply, verb, rest } = start;
 
     if (verb === '' || verb === 'help') {
       await reply(helpMessage(config.MAIL_DOMAIN));
       return;
     }
 
-    try {
-      assertMayRequest(ctx.policy, user);
-    } catch (error) {
-      await audit.append({ actor: user, action: 'refused.offboard', result: 'refused', detail: `/offboard ${command.text.slice(0, 200)}: ${describeError(error)}` });
-      await reply(noticeMessage(`Not allowed: ${describeError(error)}`));
-      return;
-    }
+    if (!(await allowedToRequest(ctx, start, 'refused.offboard', `/offboard ${command.text.slice(0, 200)}: `))) return;
 
     if (verb === 'list') {
       await reply(listMessage(await offboarding.list()));

@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { badInput, describeError, isRefusal, notFound, PostmasterError, refused } from '../errors.js';
+import { badInput, describeError, isRefusal, notFound, refused } from '../errors.js';
 import { AddressSchema, domainOf, qualifyAddress, type Mailbox } from '../mailbox.js';
 import type { MailProvider } from '../provider.js';
 import type { AuditLog, BackupVault, Clock, RequestRepository } from '../ports.js';

@@ -6,7 +6,7 @@
  * views.update. On success the person gets an ephemeral confirmation (or a DM).
  */
 import type { AllMiddlewareArgs, SlackViewMiddlewareArgs, ViewSubmitAction, webApi } from '@slack/bolt';
-import { describeError, isPostmasterError, isRefusal } from '../../../core/errors.js';
+import { describeError, isRefusal } from '../../../core/errors.js';
 import type { ForwardingRule } from '../../../core/forwarding/rule.js';
 import { withinBudget } from '../../within-budget.js';
 import type { SlackContext } from '../../context.js';

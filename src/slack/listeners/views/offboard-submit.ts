@@ -9,7 +9,7 @@
  * views.update (the form again with the error on top, or the confirmation).
  */
 import type { AllMiddlewareArgs, SlackViewMiddlewareArgs, ViewSubmitAction, webApi } from '@slack/bolt';
-import { describeError, isPostmasterError, isRefusal } from '../../../core/errors.js';
+import { describeError, isRefusal } from '../../../core/errors.js';
 import type { Mailbox } from '../../../core/mailbox.js';
 import type { OffboardingRequest } from '../../../core/offboarding/model.js';
 import { withinBudget } from '../../within-budget.js';

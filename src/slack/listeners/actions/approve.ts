@@ -5,29 +5,24 @@
  * A refusal goes to the clicker alone and changes nothing. On success the request message says who
  * approved, and the run starts in the background; its progress arrives through the run events.
  */
-import type { AllMiddlewareArgs, BlockAction, ButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
 import { describeError } from '../../../core/errors.js';
 import type { SlackContext } from '../../context.js';
-import { refreshRequestMessage, tellUser } from '../../context.js';
-import { noticeMessage } from '../../blocks/home.js';
+import { startButton, type ButtonArgs } from './button-start.js';
+import { refreshRequestMessage } from '../../context.js';
 import { publishHome } from '../events/app-home-opened.js';
-
-type Args = AllMiddlewareArgs & SlackActionMiddlewareArgs<BlockAction<ButtonAction>>;
 
 export function approveAction(ctx: SlackContext) {
   const { offboarding } = ctx.postmaster;
 
-  return async ({ ack, body, action, client }: Args): Promise<void> => {
-    await ack();
-    await ctx.acksFirst();
-    const user = body.user.id;
-    const id = action.value ?? '';
+  return async (args: ButtonArgs): Promise<void> => {
+    const { body, client } = args;
+    const { user, id, tell } = await startButton(ctx, args);
     let approved;
     try {
       approved = await offboarding.approve(user, id);
     } catch (error) {
       // The core wrote the refusal to the audit log.
-      await tellUser(ctx, client, { user, channel: body.channel?.id }, noticeMessage(`Not approved: ${describeError(error)}`));
+      await tell(`Not approved: ${describeError(error)}`);
       return;
     }
     await refreshRequestMessage(ctx, client, approved);

@@ -7,45 +7,40 @@
  * (approval is required for another person's mailbox). Anyone else is refused. Every button
  * carries only the rule id; the rule is reloaded from the store.
  */
-import type { AllMiddlewareArgs, BlockAction, ButtonAction, SlackActionMiddlewareArgs, types } from '@slack/bolt';
+import type { types } from '@slack/bolt';
 import { describeError, isPostmasterError } from '../../../core/errors.js';
 import type { SlackContext } from '../../context.js';
-import { slackError, tellUser } from '../../context.js';
-import { noticeMessage } from '../../blocks/home.js';
+import { startButton, type ButtonArgs } from './button-start.js';
+import { slackError } from '../../context.js';
 import { forwardRemovedMessage } from '../../blocks/forward.js';
 import { removalDoneBlocks, removalRequestMessage } from '../../blocks/audit-report.js';
 import { mention } from '../../blocks/text.js';
 
-type Args = AllMiddlewareArgs & SlackActionMiddlewareArgs<BlockAction<ButtonAction>>;
-
 export function auditRemoveAction(ctx: SlackContext) {
   const { forwarding, audit, config } = ctx.postmaster;
 
-  return async ({ ack, body, action, client }: Args): Promise<void> => {
-    await ack();
-    await ctx.acksFirst();
-    const user = body.user.id;
-    const where = { user, channel: body.channel?.id };
-    const id = action.value ?? '';
+  return async (args: ButtonArgs): Promise<void> => {
+    const { client } = args;
+    const { user, id, tell } = await startButton(ctx, args);
     const isApprover = ctx.policy.approvers.has(user);
     const isRequester = ctx.policy.requesters.has(user);
 
     if (!isApprover && !isRequester) {
       await audit.append({ actor: user, action: 'refused.rule.remove', result: 'refused', detail: `${user} may not remove forwarding rule ${id.slice(0, 100)}` });
-      await tellUser(ctx, client, where, noticeMessage(`Not removed: ${user} may not change forwarding (ask an admin to add you to POSTMASTER_REQUESTERS)`));
+      await tell(`Not removed: ${user} may not change forwarding (ask an admin to add you to POSTMASTER_REQUESTERS)`);
       return;
     }
     const rule = (await forwarding.listRules()).find((r) => r.id === id);
     if (!rule) {
-      await tellUser(ctx, client, where, noticeMessage(`Rule ${id.slice(0, 100)} is already gone: nothing to remove.`));
+      await tell(`Rule ${id.slice(0, 100)} is already gone: nothing to remove.`);
       return;
     }
 
     if (isApprover || rule.createdBy === user) {
       try {
-        await tellUser(ctx, client, where, forwardRemovedMessage(await forwarding.removeRule(user, id)));
+        await tell(forwardRemovedMessage(await forwarding.removeRule(user, id)));
       } catch (error) {
-        await tellUser(ctx, client, where, noticeMessage(`Not removed: ${describeError(error)}`));
+        await tell(`Not removed: ${describeError(error)}`);
       }
       return;
     }
@@ -60,15 +55,10 @@ export function auditRemoveAction(ctx: SlackContext) {
       posted = false;
       ctx.logger.error({ ruleId: id, error: slackError(error) }, 'could not post the removal request to the approvals channel');
     }
-    await tellUser(
-      ctx,
-      client,
-      where,
-      noticeMessage(
-        posted
-          ? `Removing ${rule.id} (${rule.mailbox}) needs an approver: it is another person's forward. I asked in the approvals channel.`
-          : `Removing ${rule.id} (${rule.mailbox}) needs an approver, and I could not post to the approvals channel; ask an approver to remove it.`,
-      ),
+    await tell(
+      posted
+        ? `Removing ${rule.id} (${rule.mailbox}) needs an approver: it is another person's forward. I asked in the approvals channel.`
+        : `Removing ${rule.id} (${rule.mailbox}) needs an approver, and I could not post to the approvals channel; ask an approver to remove it.`,
     );
   };
 }
@@ -77,15 +67,12 @@ export function auditRemoveAction(ctx: SlackContext) {
 export function auditRemoveApprovedAction(ctx: SlackContext) {
   const { forwarding, audit } = ctx.postmaster;
 
-  return async ({ ack, body, action, client }: Args): Promise<void> => {
-    await ack();
-    await ctx.acksFirst();
-    const user = body.user.id;
-    const where = { user, channel: body.channel?.id };
-    const id = action.value ?? '';
+  return async (args: ButtonArgs): Promise<void> => {
+    const { body, client } = args;
+    const { user, id, tell } = await startButton(ctx, args);
     if (!ctx.policy.approvers.has(user)) {
       await audit.append({ actor: user, action: 'refused.rule.remove', result: 'refused', detail: `${user} is not an approver (removal request for ${id.slice(0, 100)})` });
-      await tellUser(ctx, client, where, noticeMessage(`Not removed: only approvers (POSTMASTER_APPROVERS) may confirm a removal request.`));
+      await tell(`Not removed: only approvers (POSTMASTER_APPROVERS) may confirm a removal request.`);
       return;
     }
     let outcome: string;
@@ -94,7 +81,7 @@ export function auditRemoveApprovedAction(ctx: SlackContext) {
       outcome = `:wastebasket: Removed by ${mention(user)}: ${removed.mailbox} no longer forwards to ${removed.targets.join(', ')}.`;
     } catch (error) {
       if (!isPostmasterError(error, 'NotFound')) {
-        await tellUser(ctx, client, where, noticeMessage(`Not removed: ${describeError(error)}`));
+        await tell(`Not removed: ${describeError(error)}`);
         return;
       }
       outcome = `Rule ${id} was already removed (checked by ${mention(user)}).`;
@@ -107,7 +94,7 @@ export function auditRemoveApprovedAction(ctx: SlackContext) {
       await client.chat.update({ channel, ts, text: outcome, blocks: removalDoneBlocks(previous, outcome) });
     } catch (error) {
       ctx.logger.warn({ error: slackError(error) }, 'could not update the removal request');
-      await tellUser(ctx, client, where, noticeMessage(outcome));
+      await tell(outcome);
     }
   };
 }

@@ -3,28 +3,20 @@
  * the rule and checks the clicker is a requester or approver (and audits a refusal). The outcome
  * goes to the clicker alone.
  */
-import type { AllMiddlewareArgs, BlockAction, ButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
 import { describeError } from '../../../core/errors.js';
 import type { SlackContext } from '../../context.js';
-import { tellUser } from '../../context.js';
-import { noticeMessage } from '../../blocks/home.js';
+import { startButton, type ButtonArgs } from './button-start.js';
 import { forwardRemovedMessage } from '../../blocks/forward.js';
-
-type Args = AllMiddlewareArgs & SlackActionMiddlewareArgs<BlockAction<ButtonAction>>;
 
 export function forwardRemoveAction(ctx: SlackContext) {
   const { forwarding } = ctx.postmaster;
 
-  return async ({ ack, body, action, client }: Args): Promise<void> => {
-    await ack();
-    await ctx.acksFirst();
-    const user = body.user.id;
-    const where = { user, channel: body.channel?.id };
+  return async (args: ButtonArgs): Promise<void> => {
+    const { user, id, tell } = await startButton(ctx, args);
     try {
-      const removed = await forwarding.removeRule(user, action.value ?? '');
-      await tellUser(ctx, client, where, forwardRemovedMessage(removed));
+      await tell(forwardRemovedMessage(await forwarding.removeRule(user, id)));
     } catch (error) {
-      await tellUser(ctx, client, where, noticeMessage(`Not removed: ${describeError(error)}`));
+      await tell(`Not removed: ${describeError(error)}`);
     }
   };
 }

@@ -3,23 +3,15 @@
  * go on. The button carries only the request id; the step is the one the stored request is
  * waiting on, so a payload cannot name another step.
  */
-import type { AllMiddlewareArgs, BlockAction, ButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
 import { describeError, isPostmasterError } from '../../../core/errors.js';
 import type { SlackContext } from '../../context.js';
-import { tellUser } from '../../context.js';
-import { noticeMessage } from '../../blocks/home.js';
-
-type Args = AllMiddlewareArgs & SlackActionMiddlewareArgs<BlockAction<ButtonAction>>;
+import { startButton, type ButtonArgs } from './button-start.js';
 
 export function markDoneAction(ctx: SlackContext) {
   const { offboarding } = ctx.postmaster;
 
-  return async ({ ack, body, action, client }: Args): Promise<void> => {
-    await ack();
-    await ctx.acksFirst();
-    const user = body.user.id;
-    const id = action.value ?? '';
-    const tell = (text: string) => tellUser(ctx, client, { user, channel: body.channel?.id }, noticeMessage(text));
+  return async (args: ButtonArgs): Promise<void> => {
+    const { user, id, tell } = await startButton(ctx, args);
     // The core picks the step the run waits on, checks the clicker, and audits a refusal.
     ctx.background.run(`mark-done ${id}`, async () => {
       try {

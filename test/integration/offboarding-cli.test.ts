@@ -126,6 +126,10 @@ describe.skipIf(!hasDovecot)('offboarding through the CLI', () => {
     expect(badArgs.code).toBe(2);
     expect(badArgs.stderr).toMatch(/--delete-after takes a whole number/);
 
+    const tooMany = await cli('offboard', 'dave', '--forward-to', 'a,b,c,d,e,f', '--as', 'U1');
+    expect(tooMany.code).toBe(2);
+    expect(tooMany.stderr.trim()).toBe('postmaster: the plan is not valid: forward.targets: at most 5 targets (you gave 6)');
+
     expect((await cli('list', '--json')).stdout).toBe(listBefore);
     expect(JSON.parse((await cli('status', own.id, '--json')).stdout)).toMatchObject({ state: 'pending_approval' });
     expect(await readFile(dovecot.passwdFile, 'utf8')).toBe(passwdBefore);

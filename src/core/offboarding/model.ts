@@ -18,7 +18,10 @@ export const PlanSchema = z
     backup: z.boolean().default(true),
     forward: z
       .object({
-        targets: z.array(AddressSchema).min(1, 'needs at least one target').max(MAX_FORWARD_TARGETS, `at most ${MAX_FORWARD_TARGETS} targets`),
+        targets: z
+          .array(AddressSchema)
+          .min(1, 'needs at least one target')
+          .max(MAX_FORWARD_TARGETS, { error: (issue) => `at most ${MAX_FORWARD_TARGETS} targets${Array.isArray(issue.input) ? ` (you gave ${issue.input.length})` : ''}` }),
         keepCopy: z.boolean().default(true),
         expiresAt: IsoDate.optional(),
       })

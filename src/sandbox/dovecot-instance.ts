@@ -83,16 +83,30 @@ export async function dovecotBinary(): Promise<string | undefined> {
 }
 
 export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
+  const [port] = await freePorts(1);
+  return port!;
+}
+
+/**
+ * `count` different free loopback ports. Each is held open until all are chosen: closed one at a
+ * time, the kernel may hand the same port out twice, and Dovecot then refuses a duplicate listener.
+ */
+export async function freePorts(count: number): Promise<number[]> {
+  const servers: net.Server[] = [];
+  try {
+    for (let i = 0; i < count; i++) {
+      const server = net.createServer();
+      server.unref();
+      servers.push(server);
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(0, '127.0.0.1', resolve);
+      });
+    }
+    return servers.map((server) => (server.address() as net.AddressInfo).port);
+  } finally {
+    await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
+  }
 }
 
 function passwdLine(user: DovecotUser): string {
@@ -265,11 +279,12 @@ export async function startDovecot(options: DovecotOptions): Promise<DovecotInst
   }
   const dir = path.resolve(options.dir);
   for (const sub of ['run', 'state', 'log', 'mail']) await mkdir(path.join(dir, sub), { recursive: true });
+  const [imap, sieve, lmtp, doveadm] = await freePorts(4);
   const ports: DovecotPorts = {
-    imap: options.ports?.imap ?? (await freePort()),
-    sieve: options.ports?.sieve ?? (await freePort()),
-    lmtp: options.ports?.lmtp ?? (await freePort()),
-    doveadm: options.ports?.doveadm ?? (await freePort()),
+    imap: options.ports?.imap ?? imap!,
+    sieve: options.ports?.sieve ?? sieve!,
+    lmtp: options.ports?.lmtp ?? lmtp!,
+    doveadm: options.ports?.doveadm ?? doveadm!,
   };
   const adminUser = options.adminUser ?? 'postmaster-admin';
   const adminPassword = options.adminPassword ?? randomBytes(12).toString('hex');

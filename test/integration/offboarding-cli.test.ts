@@ -10,7 +10,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import sqlite3 from 'sqlite3';
 import { hasDovecot, useMailServer } from '../support/mail-server.js';
 import { runCli, testEnv } from '../support/postmaster.js';
-import { folderCounts, openSession, putUserScript, sieveScripts, tryImapLogin } from '../support/mail-checks.js';
+import { doveadm, folderCounts, openSession, putUserScript, sieveScripts, tryImapLogin } from '../support/mail-checks.js';
 import { deliverLmtp } from '../../src/sandbox/lmtp.js';
 
 const USERS = ['alice', 'bob', 'carol', 'dave', 'erin'].map((n) => ({ address: `${n}@example.test`, password: `${n}-pass` }));
@@ -96,6 +96,19 @@ describe.skipIf(!hasDovecot)('offboarding through the CLI', () => {
     // Listing alice's forwarding shows the successor forward, though it is not a rule.
     const listed = await cli('forward', 'list', 'alice');
     expect(listed.stdout.trim()).toMatch(new RegExp(`^${request.id}  alice@example\\.test -> bob@example\\.test until \\d{4}-\\d{2}-\\d{2}, set by offboarding ${request.id}$`));
+
+    // The successor no longer wants the mail: the forward ends early, the auto-reply stays.
+    const ended = await cli('forward', 'remove', request.id, '--as', 'U1');
+    expect(ended.code, ended.stderr).toBe(0);
+    expect(ended.stdout).toMatch(new RegExp(`^removed ${request.id}  alice@example\\.test -> bob@example\\.test`));
+    const script = (await doveadm(dovecot, 'sieveGet', { user: 'alice@example.test', scriptname: 'postmaster' })) as Array<Record<string, string>>;
+    const text = Object.values(script[0]!)[0]!;
+    expect(text).not.toContain('redirect');
+    expect(text).toContain('vacation');
+    expect((await cli('forward', 'list', 'alice')).stdout.trim()).toBe('no forwarding rules or offboarding forwards');
+    const again = await cli('forward', 'remove', request.id, '--as', 'U1');
+    expect(again.code).toBe(2);
+    expect(again.stderr).toMatch(/has no forward in effect/);
 
     const verify = await cli('log', 'verify');
     expect(verify.code).toBe(0);

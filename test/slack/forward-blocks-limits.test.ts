@@ -11,7 +11,7 @@ import { summarize } from '../../src/core/findings/report.js';
 import type { ForwardingRule } from '../../src/core/forwarding/rule.js';
 import type { AuditRun, ExpiryNotice } from '../../src/core/forwarding/service.js';
 import { limitViolations } from '../../src/slack/blocks/limits.js';
-import { forwardAddedMessage, forwardAddedModal, forwardCheckingModal, forwardHelp, forwardList, forwardModal, forwardRemovedMessage, emptyForwardForm } from '../../src/slack/blocks/forward.js';
+import { forwardAddedMessage, forwardAddedModal, forwardCheckingModal, forwardEndedMessage, forwardHelp, forwardList, forwardModal, forwardRemovedMessage, emptyForwardForm } from '../../src/slack/blocks/forward.js';
 import { auditReportMessage, expiryNoticesMessage, removalDoneBlocks, removalRequestMessage } from '../../src/slack/blocks/audit-report.js';
 
 const long = (n: number, seed = 'x') => seed.repeat(Math.ceil(n / seed.length)).slice(0, n);
@@ -71,9 +71,11 @@ describe('the /forward and audit builders stay within Slack limits on worst-case
     within({ kind: 'message', ...forwardList(rules, MAILBOX, offboardings) });
     within({ kind: 'message', ...forwardList(rules.slice(0, 20), MAILBOX, offboardings) });
     within({ kind: 'message', ...forwardList([], long(5000), offboardings) });
-    // Offboarding forwards end with their offboarding: they are listed, but carry no Remove button.
+    within({ kind: 'message', ...forwardEndedMessage(offboardings[0]!) });
+    // Every Remove button carries only an id: a rule's or an offboarding's.
     const mixed = forwardList(rules.slice(0, 2), undefined, offboardings.slice(0, 2)).blocks;
-    expect(mixed.filter((b) => (b as { accessory?: unknown }).accessory)).toHaveLength(2);
+    const ids = mixed.flatMap((b) => ((b as { accessory?: { value: string } }).accessory ? [(b as { accessory: { value: string } }).accessory.value] : []));
+    expect(ids).toEqual([rules[0]!.id, rules[1]!.id, offboardings[0]!.requestId, offboardings[1]!.requestId]);
     expect(JSON.stringify(mixed)).toContain('set by offboarding `ob-');
     within({ kind: 'message', ...forwardAddedMessage(rules[0]!) });
     within({ kind: 'message', ...forwardRemovedMessage(rules[0]!, 'U0123456789') });

@@ -128,9 +128,9 @@ describe('/forward', () => {
     expect(await h.postmaster.forwarding.listRules()).toEqual([]);
   });
 
-  it('lists the forward an offboarding set next to the rules, with no Remove button: it ends with its offboarding', async () => {
-    const { h } = await start();
-    const request = await h.postmaster.offboarding.request('U1', { mailbox: 'dave', forward: { targets: ['erin@example.test'] }, reason: 'left' });
+  it('lists the forward an offboarding set next to the rules; its Remove button ends it early, for requesters and approvers only', async () => {
+    const { h, provider } = await start();
+    const request = await h.postmaster.offboarding.request('U1', { mailbox: 'dave', forward: { targets: ['erin@example.test'] }, autoReply: { subject: 'Away', body: 'Ask erin.' }, reason: 'left' });
     await h.postmaster.offboarding.approve('U2', request.id);
     const ran = await h.postmaster.offboarding.run(request.id);
     expect(ran.steps.find((s) => s.name === 'forward')?.status).toBe('done');
@@ -139,8 +139,22 @@ describe('/forward', () => {
     expect(text(listed.blocks)).toContain('1 offboarding forward for dave');
     expect(text(listed.blocks)).toContain(`\`${request.id}\` *dave@example.test* → erin@example.test`);
     expect(text(listed.blocks)).toMatch(/set by offboarding `ob-[^`]+` · keeps a copy · until \d{4}-\d{2}-\d{2}/);
-    expect(listed.blocks.filter((b: any) => b.accessory)).toEqual([]);
+    expect(listed.blocks.flatMap((b: any) => (b.accessory ? [[b.accessory.action_id, b.accessory.value]] : []))).toEqual([['forward_remove', request.id]]);
     expect(text((await run(h, 'U1', 'list alice')).blocks)).toContain('No forwarding rules for alice');
+
+    await h.sender.click('U9', { actionId: 'forward_remove', value: request.id, channel: 'CGENERAL', messageTs: '1.1' });
+    expect((await h.api.waitForCall('chat.postEphemeral', (a) => a.user === 'U9')).args.text).toMatch(/Not removed: U9 may not/);
+    expect(provider.mailboxes.get('dave@example.test')!.forwarding?.targets).toEqual(['erin@example.test']);
+
+    await h.sender.click('U1', { actionId: 'forward_remove', value: request.id, channel: 'CGENERAL', messageTs: '1.1' });
+    expect((await h.api.waitForCall('chat.postEphemeral', (a) => a.user === 'U1')).args.text).toContain(`Forward of offboarding ${request.id} ended: dave@example.test no longer forwards to erin@example.test`);
+    expect(provider.mailboxes.get('dave@example.test')!.forwarding?.targets).toEqual([]);
+    expect(provider.mailboxes.get('dave@example.test')!.autoReply).toBeDefined();
+    expect(await h.postmaster.forwarding.listOffboardingForwards('dave')).toEqual([]);
+    const log = (await h.postmaster.audit.read()).entries.map((e) => [e.actor, e.action]);
+    expect(log).toContainEqual(['U9', 'refused.forward.end']);
+    expect(log).toContainEqual(['U1', 'forward.ended']);
+    expect(text((await run(h, 'U1', `remove ${request.id}`)).blocks)).toContain(`offboarding ${request.id} has no forward in effect`);
   });
 
   it('/forward remove <id> removes; list and remove are refused for a non-admin', async () => {

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { ForwardingRule, RuleInput } from '../../core/forwarding/rule.js';
 import type { OffboardingForward } from '../../core/forwarding/service.js';
+import { isRequestId } from '../../core/offboarding/service.js';
 import { actorOf, withPostmaster } from '../context.js';
 import { print, printJson } from '../output.js';
 
@@ -97,15 +98,15 @@ export function registerForward(program: Command): void {
 
   forward
     .command('remove')
-    .description('remove a forwarding rule; the mailbox owner\'s own Sieve script is left as it is')
-    .argument('<rule-id>', 'the rule id (fw-…)')
+    .description("remove a forwarding rule, or end an offboarding's forward early; the mailbox owner's own Sieve script is left as it is")
+    .argument('<id>', 'a rule id (fw-…), or an offboarding id (ob-…) for its forward')
     .option('--as <id>', 'who is acting')
-    .option('--json', 'print the removed rule as JSON')
+    .option('--json', 'print what was removed as JSON')
     .action(async (id: string, options: { as?: string; json?: boolean }) =>
       withPostmaster(async (app) => {
-        const rule = await app.forwarding.removeRule(actorOf(options), id);
-        if (options.json) printJson(rule);
-        else print(`removed ${renderRule(rule)}`);
+        const removed = isRequestId(id) ? await app.forwarding.endOffboardingForward(actorOf(options), id) : await app.forwarding.removeRule(actorOf(options), id);
+        if (options.json) printJson(removed);
+        else print(`removed ${'requestId' in removed ? renderOffboardingForward(removed) : renderRule(removed)}`);
       }),
     );
 }

@@ -14,6 +14,7 @@ import { buildGraph, type ForwardEdge } from './graph.js';
 import { checkRule } from './guardrails.js';
 import { hasExpired } from './expiry.js';
 import type { ForwardingRule, RuleInput } from './rule.js';
+import type { OffboardingRequest } from '../offboarding/model.js';
 import type { SensitiveMatcher } from './sensitive.js';
 import type { ForwardingEntry, OffboardingFact } from '../findings/audit.js';
 import { buildReport, findingsCsv, type AuditReport } from '../findings/report.js';
@@ -64,6 +65,11 @@ export interface AuditRun extends AuditReport {
 export type AuditProgress = (done: number, total: number) => void;
 
 const RULE_ID_ALPHABET = 'abcdefghjkmnpqrstuvwxyz23456789';
+
+/** The offboarding's forward step set the forward, and neither the sweep nor a person has ended it. */
+function forwardInEffect(request: OffboardingRequest): boolean {
+  return !request.forwardRemovedAt && request.steps.some((s) => s.name === 'forward' && s.status === 'done');
+}
 
 function newRuleId(): string {
   return `fw-${Array.from(randomBytes(8), (b) => RULE_ID_ALPHABET[b % RULE_ID_ALPHABET.length]).join('')}`;
@@ -182,8 +188,7 @@ export class ForwardingService {
     const forwards: OffboardingForward[] = [];
     for (const request of await this.deps.requests.list()) {
       const forward = request.plan.forward;
-      if (!forward || request.forwardRemovedAt || (wanted && request.mailbox !== wanted)) continue;
-      if (!request.steps.some((s) => s.name === 'forward' && s.status === 'done')) continue;
+      if (!forward || !forwardInEffect(request) || (wanted && request.mailbox !== wanted)) continue;
       forwards.push({ requestId: request.id, mailbox: request.mailbox, targets: forward.targets, keepCopy: forward.keepCopy, expiresAt: forward.expiresAt });
     }
     return forwards.sort((a, b) => a.mailbox.localeCompare(b.mailbox) || a.requestId.localeCompare(b.requestId));
@@ -204,18 +209,45 @@ export class ForwardingService {
     }
     for (const request of await this.deps.requests.list()) {
       const forward = request.plan.forward;
-      const stepDone = request.steps.some((s) => s.name === 'forward' && s.status === 'done');
-      if (!forward?.expiresAt || !stepDone || request.forwardRemovedAt || !hasExpired(forward.expiresAt, now, timeZone)) continue;
-      const { provider } = this.deps;
-      const byHand = provider.capabilities.has('clearForwarding')
-        ? undefined
-        : (provider.manualInstructions?.('clearForwarding', { mailbox: request.mailbox }) ?? `remove the forward of ${request.mailbox} by hand`);
-      if (!byHand && (await provider.getMailbox(request.mailbox))) await provider.clearForwarding(request.mailbox);
-      await this.deps.requests.update(request.id, (r) => (r.forwardRemovedAt ? undefined : { ...r, forwardRemovedAt: now.toISOString(), version: r.version + 1, updatedAt: now.toISOString() }));
-      await this.deps.audit.append({ actor: 'system', action: 'forward.expired', requestId: request.id, mailbox: request.mailbox, result: 'ok', detail: `forward to ${forward.targets.join(', ')} ended ${forward.expiresAt}` });
+      if (!forward?.expiresAt || !forwardInEffect(request) || !hasExpired(forward.expiresAt, now, timeZone)) continue;
+      const byHand = this.byHand(request.mailbox);
+      await this.endForward(request, 'system', 'forward.expired', `forward to ${forward.targets.join(', ')} ended ${forward.expiresAt}`, byHand === undefined);
       notices.push({ kind: 'offboarding_forward', id: request.id, mailbox: request.mailbox, targets: forward.targets, expiresAt: forward.expiresAt, removeByHand: byHand });
     }
     return notices;
+  }
+
+  /**
+   * Ends an offboarding's forward before its end date (the successor no longer wants the mail).
+   * Requesters and approvers only, as for rules; the auto-reply and the rest of the offboarding stay.
+   */
+  async endOffboardingForward(actor: string, requestId: string): Promise<OffboardingForward> {
+    return this.refusalsAudited(actor, 'forward.end', undefined, async () => {
+      assertMayRequest(this.deps.policy, actor);
+      const request = await this.deps.requests.get(requestId);
+      if (!request) throw notFound(`no offboarding ${requestId}`, 'list forwards with `postmaster forward list`');
+      const forward = request.plan.forward;
+      if (!forward || !forwardInEffect(request)) throw notFound(`offboarding ${requestId} has no forward in effect`, 'list forwards with `postmaster forward list`');
+      const byHand = this.byHand(request.mailbox);
+      if (byHand !== undefined) throw new PostmasterError('Unsupported', `${this.deps.provider.name} cannot remove a forward through its API`, { hint: byHand });
+      await this.endForward(request, actor, 'forward.ended', `forward to ${forward.targets.join(', ')} ended before ${forward.expiresAt ?? 'its end'}`, true);
+      return { requestId: request.id, mailbox: request.mailbox, targets: forward.targets, keepCopy: forward.keepCopy, expiresAt: forward.expiresAt };
+    });
+  }
+
+  /** How to remove a forward by hand, when the provider cannot; undefined when it can. */
+  private byHand(mailbox: string): string | undefined {
+    const { provider } = this.deps;
+    if (provider.capabilities.has('clearForwarding')) return undefined;
+    return provider.manualInstructions?.('clearForwarding', { mailbox }) ?? `remove the forward of ${mailbox} by hand`;
+  }
+
+  /** Clears the forward on the server (unless a person must), then records that it ended, once. */
+  private async endForward(request: OffboardingRequest, actor: string, action: string, detail: string, clear: boolean): Promise<void> {
+    const now = this.deps.clock.now().toISOString();
+    if (clear && (await this.deps.provider.getMailbox(request.mailbox))) await this.deps.provider.clearForwarding(request.mailbox);
+    await this.deps.requests.update(request.id, (r) => (r.forwardRemovedAt ? undefined : { ...r, forwardRemovedAt: now, version: r.version + 1, updatedAt: now }));
+    await this.deps.audit.append({ actor, action, requestId: request.id, mailbox: request.mailbox, result: 'ok', detail });
   }
 
   /**

@@ -32,6 +32,11 @@ export interface OffboardingDeps {
 
 const ID_ALPHABET = 'abcdefghjkmnpqrstuvwxyz23456789';
 
+/** An offboarding request's id, as opposed to a forwarding rule's (fw-…). */
+export function isRequestId(id: string): boolean {
+  return id.startsWith('ob-');
+}
+
 export function newRequestId(): string {
   const bytes = randomBytes(8);
   return `ob-${Array.from(bytes, (b) => ID_ALPHABET[b % ID_ALPHABET.length]).join('')}`;

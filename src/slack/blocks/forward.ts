@@ -65,7 +65,7 @@ export function forwardHelp(domain: string): MessageContent {
         [
           '*`/forward list [mailbox]`* — the forwarding rules Postmaster manages, each with a Remove button, and the forwards offboardings have set.',
           '*`/forward add [mailbox]`* — a form for a new rule: up to 5 targets, optional conditions (subject or sender contains), an expiry, an owner and a reason.',
-          '*`/forward remove <rule id>`* — remove a rule (ids start with `fw-`).',
+          '*`/forward remove <id>`* — remove a rule (`fw-…`), or end an offboarding\'s forward early (`ob-…`).',
           '*`/forward help`* — this message.',
         ].join('\n'),
       ),
@@ -101,8 +101,8 @@ export function ruleLine(rule: ForwardingRule): string {
 const MAX_LISTED = 45;
 
 /**
- * The listing: one section per rule (button: the rule id only), then the forwards offboardings have
- * set (no button: they end with the offboarding's end date), capped within the message limit.
+ * The listing: one section per rule, then one per forward an offboarding set, each with a Remove
+ * button carrying only its id (fw-… or ob-…), capped within the message limit.
  */
 export function forwardList(rules: readonly ForwardingRule[], mailbox?: string, offboardings: readonly OffboardingForward[] = []): MessageContent {
   const where = mailbox ? ` for ${escape(mailbox)}` : '';
@@ -130,10 +130,21 @@ export function forwardList(rules: readonly ForwardingRule[], mailbox?: string, 
       }),
     );
   }
-  for (const forward of shownForwards) blocks.push(section(`${offboardingForwardLine(forward)}\n${offboardingForwardDetails(forward)}`));
+  for (const forward of shownForwards) {
+    blocks.push(
+      section(`${offboardingForwardLine(forward)}\n${offboardingForwardDetails(forward)}`, {
+        accessory: button('Remove', ACTION.forwardRemove, forward.requestId, 'danger', {
+          title: plain('End this forward now?', LIMITS.confirmTitle),
+          text: plain(truncate(`${forward.mailbox} stops forwarding to ${forward.targets.join(', ')} before its end date. The auto-reply and the rest of the offboarding stay.`, LIMITS.confirmText), LIMITS.confirmText),
+          confirm: plain('End it', LIMITS.confirmButton),
+          deny: plain('Keep', LIMITS.confirmButton),
+        }),
+      }),
+    );
+  }
   const hidden = rules.length + offboardings.length - shownRules.length - shownForwards.length;
   if (hidden > 0) blocks.push(context(`…and ${hidden} more. \`/forward list <mailbox>\` narrows the list; \`postmaster forward list\` shows them all.`));
-  if (shownForwards.length) blocks.push(context('An offboarding forward ends on its end date, when the sweep removes it; `/offboard status <id>` shows its offboarding.'));
+  if (shownForwards.length) blocks.push(context('An offboarding forward ends on its end date, when the sweep removes it, or when it is removed here; `/offboard status <id>` shows its offboarding.'));
   return { text: fallback(`${counts}${mailbox ? ` for ${mailbox}` : ''}`), blocks };
 }
 
@@ -223,6 +234,13 @@ export function forwardAddedMessage(rule: ForwardingRule): MessageContent {
   return {
     text: fallback(`Forwarding rule ${rule.id} added: ${rule.mailbox} -> ${rule.targets.join(', ')}`),
     blocks: [section(`:white_check_mark: Forwarding rule added: ${ruleLine(rule)}`), context(ruleDetails(rule))],
+  };
+}
+
+export function forwardEndedMessage(forward: OffboardingForward): MessageContent {
+  return {
+    text: fallback(`Forward of offboarding ${forward.requestId} ended: ${forward.mailbox} no longer forwards to ${forward.targets.join(', ')}`),
+    blocks: [section(`:wastebasket: Ended before its end date: ${offboardingForwardLine(forward)}\n${escape(forward.mailbox)} no longer forwards there; its auto-reply stays.`)],
   };
 }
 

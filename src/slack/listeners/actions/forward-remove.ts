@@ -1,12 +1,12 @@
 /**
- * "Remove" on a rule in a /forward listing. The button carries only the rule id; the core reloads
- * the rule and checks the clicker is a requester or approver (and audits a refusal). The outcome
- * goes to the clicker alone.
+ * "Remove" on a rule or an offboarding's forward in a /forward listing. The button carries only the
+ * id; the core reloads what it names and checks the clicker is a requester or approver (and audits
+ * a refusal). The outcome goes to the clicker alone.
  */
 import { describeError } from '../../../core/errors.js';
 import type { SlackContext } from '../../context.js';
 import { startButton, type ButtonArgs } from './button-start.js';
-import { forwardRemovedMessage } from '../../blocks/forward.js';
+import { removeForward } from '../../remove-forward.js';
 
 export function forwardRemoveAction(ctx: SlackContext) {
   const { forwarding } = ctx.postmaster;
@@ -14,7 +14,7 @@ export function forwardRemoveAction(ctx: SlackContext) {
   return async (args: ButtonArgs): Promise<void> => {
     const { user, id, tell } = await startButton(ctx, args);
     try {
-      await tell(forwardRemovedMessage(await forwarding.removeRule(user, id)));
+      await tell(await removeForward(forwarding, user, id));
     } catch (error) {
       await tell(`Not removed: ${describeError(error)}`);
     }

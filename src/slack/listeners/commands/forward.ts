@@ -9,7 +9,8 @@ import type { SlackContext } from '../../context.js';
 import { allowedToRequest, startCommand, type CommandArgs } from './command-start.js';
 import { slackError } from '../../context.js';
 import { noticeMessage } from '../../blocks/home.js';
-import { emptyForwardForm, forwardHelp, forwardList, forwardModal, forwardRemovedMessage } from '../../blocks/forward.js';
+import { emptyForwardForm, forwardHelp, forwardList, forwardModal } from '../../blocks/forward.js';
+import { removeForward } from '../../remove-forward.js';
 
 export function forwardCommand(ctx: SlackContext) {
   const { forwarding, config } = ctx.postmaster;
@@ -39,11 +40,11 @@ export function forwardCommand(ctx: SlackContext) {
     if (verb === 'remove') {
       const id = rest[0];
       if (!id) {
-        await reply(noticeMessage('Which rule? `/forward remove fw-…` (`/forward list` shows the ids)'));
+        await reply(noticeMessage('Which forward? `/forward remove fw-…` for a rule, `ob-…` for an offboarding\'s forward (`/forward list` shows the ids)'));
         return;
       }
       try {
-        await reply(forwardRemovedMessage(await forwarding.removeRule(user, id)));
+        await reply(await removeForward(forwarding, user, id));
       } catch (error) {
         // The core audited the refusal.
         await reply(noticeMessage(`Not removed: ${describeError(error)}`));

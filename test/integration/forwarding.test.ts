@@ -134,4 +134,30 @@ describe.skipIf(!hasDovecot)('forwarding rules and audit', () => {
     await deliverLmtp(server.dovecot.ports.lmtp, { from: 'vip@customer.test', to: 'alice@example.test', subject: 'invoice 7' });
     expect((await folderCounts(server.dovecot, 'alice@example.test')).Invoices).toBe(1);
   });
+  it('sweeps an offboarding\'s forward away at its end date, once, and keeps its auto-reply', async () => {
+    app = await testPostmaster(env);
+    const tomorrow = new Date(app.clock.now().getTime() + 86_400_000).toISOString().slice(0, 10);
+    const request = await app.offboarding.request('U1', {
+      mailbox: 'director',
+      forward: { targets: ['sales@example.test'], expiresAt: tomorrow },
+      autoReply: { subject: 'Away', body: 'Please write to sales@example.test.' },
+      backup: false,
+      revokeSessions: false,
+      disable: false,
+    });
+    await app.offboarding.approve('U2', request.id);
+    expect((await app.offboarding.run(request.id)).steps.map((step) => step.status)).toEqual(['done', 'done']);
+    expect(await app.forwarding.listOffboardingForwards('director')).toEqual([expect.objectContaining({ requestId: request.id, targets: ['sales@example.test'] })]);
+
+    expect(await app.forwarding.sweepExpired()).toEqual([]);
+    app.clock.advanceDays(3);
+    expect(await app.forwarding.sweepExpired()).toEqual([{ kind: 'offboarding_forward', id: request.id, mailbox: 'director@example.test', targets: ['sales@example.test'], expiresAt: tomorrow, removeByHand: undefined }]);
+    expect(await app.forwarding.sweepExpired()).toEqual([]);
+    expect(await app.forwarding.listOffboardingForwards('director')).toEqual([]);
+    const script = (await doveadm(server.dovecot, 'sieveGet', { user: 'director@example.test', scriptname: 'postmaster' })) as Array<Record<string, string>>;
+    const text = Object.values(script[0]!)[0]!;
+    expect(text).not.toContain('redirect');
+    expect(text).toContain('vacation');
+    expect((await app.audit.read()).entries.map((e) => [e.actor, e.action, e.requestId])).toContainEqual(['system', 'forward.expired', request.id]);
+  });
 });

@@ -157,6 +157,19 @@ describe('/forward', () => {
     expect(text((await run(h, 'U1', `remove ${request.id}`)).blocks)).toContain(`offboarding ${request.id} has no forward in effect`);
   });
 
+  it('does not end an offboarding\'s forward while its run is still changing the same mailbox', async () => {
+    const { h, provider } = await start();
+    provider.delays.setAutoReply = 1_000;
+    const request = await h.postmaster.offboarding.request('U1', { mailbox: 'dave', forward: { targets: ['erin@example.test'] }, autoReply: { subject: 'Away', body: 'Ask erin.' }, reason: 'left' });
+    await h.postmaster.offboarding.approve('U2', request.id);
+    const running = h.postmaster.offboarding.run(request.id);
+    await expect.poll(async () => (await h.postmaster.offboarding.get(request.id)).steps.find((s) => s.name === 'forward')?.status).toBe('done');
+    expect(text((await run(h, 'U1', `remove ${request.id}`)).blocks)).toContain(`offboarding ${request.id} is running`);
+    expect(provider.mailboxes.get('dave@example.test')!.forwarding?.targets).toEqual(['erin@example.test']);
+    await running;
+    expect(text((await run(h, 'U1', `remove ${request.id}`)).blocks)).toContain('Ended before its end date');
+  });
+
   it('/forward remove <id> removes; list and remove are refused for a non-admin', async () => {
     const { h } = await start();
     const rule = await h.postmaster.forwarding.addRule('U1', { mailbox: 'alice', targets: ['bob@example.test'] });

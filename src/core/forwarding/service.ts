@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import PQueue from 'p-queue';
 import pRetry, { AbortError } from 'p-retry';
-import { isPostmasterError, isRefusal, notFound, PostmasterError } from '../errors.js';
+import { isPostmasterError, isRefusal, notFound, PostmasterError, refused } from '../errors.js';
 import { domainOf, qualifyAddress } from '../mailbox.js';
 import type { ForwardingReading, MailProvider, ProviderRule } from '../provider.js';
 import type { AuditHistory, AuditLog, Clock, RequestRepository, RuleRepository } from '../ports.js';
@@ -180,8 +180,8 @@ export class ForwardingService {
 
   /**
    * The forwards offboardings have set and that are still in effect, so a listing of a mailbox's
-   * forwarding is not empty while its mail goes to a successor. They end with their offboarding's
-   * end date (the sweep), not through `removeRule`.
+   * forwarding is not empty while its mail goes to a successor. They end on their offboarding's end
+   * date (the sweep) or early through `endOffboardingForward`, not through `removeRule`.
    */
   async listOffboardingForwards(mailbox?: string): Promise<OffboardingForward[]> {
     const wanted = mailbox ? qualifyAddress(mailbox, this.deps.domain) : undefined;
@@ -228,6 +228,8 @@ export class ForwardingService {
       if (!request) throw notFound(`no offboarding ${requestId}`, 'list forwards with `postmaster forward list`');
       const forward = request.plan.forward;
       if (!forward || !forwardInEffect(request)) throw notFound(`offboarding ${requestId} has no forward in effect`, 'list forwards with `postmaster forward list`');
+      // The run's next steps rewrite the same Sieve script: one change at a time.
+      if (request.state === 'running') throw refused(`offboarding ${requestId} is running`, 'end its forward once the run has finished');
       const byHand = this.byHand(request.mailbox);
       if (byHand !== undefined) throw new PostmasterError('Unsupported', `${this.deps.provider.name} cannot remove a forward through its API`, { hint: byHand });
       await this.endForward(request, actor, 'forward.ended', `forward to ${forward.targets.join(', ')} ended before ${forward.expiresAt ?? 'its end'}`, true);

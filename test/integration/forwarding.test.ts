@@ -160,4 +160,20 @@ describe.skipIf(!hasDovecot)('forwarding rules and audit', () => {
     expect(text).toContain('vacation');
     expect((await app.audit.read()).entries.map((e) => [e.actor, e.action, e.requestId])).toContainEqual(['system', 'forward.expired', request.id]);
   });
+  it('keeps every change when two arrive for one mailbox at once (a rule, an auto-reply, a forward)', async () => {
+    app = await testPostmaster(env);
+    const provider = app.provider;
+    await Promise.all([
+      provider.setRules('ops@example.test', [{ id: 'fw-both', targets: ['sales@example.test'], keepCopy: true, match: 'all', subjectContains: ['quote'] }]),
+      provider.setAutoReply('ops@example.test', { subject: 'Away', body: 'Back on Monday.' }),
+      provider.setForwarding('ops@example.test', { targets: ['director@example.test'], keepCopy: true }),
+    ]);
+    const script = (await doveadm(server.dovecot, 'sieveGet', { user: 'ops@example.test', scriptname: 'postmaster' })) as Array<Record<string, string>>;
+    const text = Object.values(script[0]!)[0]!;
+    expect(text).toContain('# Rule "fw-both"');
+    expect(text).toContain('vacation');
+    expect(text).toContain('redirect :copy "director@example.test"');
+    await Promise.all([provider.setRules('ops@example.test', []), provider.clearAutoReply('ops@example.test'), provider.clearForwarding('ops@example.test')]);
+    expect((await sieveScripts(server.dovecot, 'ops@example.test')).map((s) => s.script)).not.toContain('postmaster');
+  });
 });

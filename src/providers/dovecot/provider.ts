@@ -40,6 +40,8 @@ export class DovecotProvider implements MailProvider {
   private readonly doveadm: DoveadmClient;
   private readonly imap: { host: string; port: number; secure: boolean };
   private readonly sieve: ManageSieveLogin;
+  /** The last change queued for each mailbox's Sieve (see withScripts). */
+  private readonly scriptChanges = new Map<string, Promise<void>>();
   /** MAXREDIRECTS is server-wide; read once from the first authenticated ManageSieve session. */
   private maxRedirects: number | undefined | null = null;
 
@@ -177,8 +179,25 @@ export class DovecotProvider implements MailProvider {
     return (await readPasswdFile(this.settings.passwdFile)).find((e) => e.address.toLowerCase() === wanted);
   }
 
+  /**
+   * Every change to a mailbox's Sieve reads Postmaster's state from its script and writes it back:
+   * two at once (a run's auto-reply and a rule saved from Slack) would each lose the other's. So
+   * changes to one mailbox wait for each other, in the order they came.
+   */
+  private withScripts(address: string, work: (scripts: SieveScripts) => Promise<void>): Promise<void> {
+    const key = address.toLowerCase();
+    const previous = this.scriptChanges.get(key) ?? Promise.resolve();
+    const mine = previous.catch(() => undefined).then(() => this.changeScripts(address, work));
+    this.scriptChanges.set(key, mine);
+    const forget = () => {
+      if (this.scriptChanges.get(key) === mine) this.scriptChanges.delete(key);
+    };
+    mine.then(forget, forget);
+    return mine;
+  }
+
   /** ManageSieve while the login works (the server compiles the script first); doveadm after disable. */
-  private async withScripts(address: string, work: (scripts: SieveScripts) => Promise<void>): Promise<void> {
+  private async changeScripts(address: string, work: (scripts: SieveScripts) => Promise<void>): Promise<void> {
     const entry = await this.entry(address);
     const scripts = entry && !entry.disabled ? await openManageSieve(this.sieve, address) : doveadmScripts(this.doveadm, address);
     try {

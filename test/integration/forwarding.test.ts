@@ -176,4 +176,16 @@ describe.skipIf(!hasDovecot)('forwarding rules and audit', () => {
     await Promise.all([provider.setRules('ops@example.test', []), provider.clearAutoReply('ops@example.test'), provider.clearForwarding('ops@example.test')]);
     expect((await sieveScripts(server.dovecot, 'ops@example.test')).map((s) => s.script)).not.toContain('postmaster');
   });
+  it('checks two rules saved at once one after the other, so together they cannot make a loop', async () => {
+    app = await testPostmaster(env);
+    const results = await Promise.allSettled([
+      app.forwarding.addRule('U1', { mailbox: 'sales', targets: ['director@example.test'], conditions: { subjectContains: ['x'] } }),
+      app.forwarding.addRule('U1', { mailbox: 'director', targets: ['sales@example.test'], conditions: { subjectContains: ['y'] } }),
+    ]);
+    expect(results.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected']);
+    expect(String((results.find((r) => r.status === 'rejected') as PromiseRejectedResult).reason)).toMatch(/forwarding would loop/);
+    const rules = [...(await app.forwarding.listRules('sales')), ...(await app.forwarding.listRules('director'))];
+    expect(rules).toHaveLength(1);
+    await app.forwarding.removeRule('U1', rules[0]!.id);
+  });
 });

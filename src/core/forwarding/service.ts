@@ -107,6 +107,9 @@ function entriesOf(reading: ForwardingReading): ForwardingEntry[] {
 }
 
 export class ForwardingService {
+  /** The last change to forwarding queued (see change). */
+  private changing: Promise<unknown> = Promise.resolve();
+
   constructor(private readonly deps: ForwardingDeps) {}
 
   /**
@@ -114,7 +117,7 @@ export class ForwardingService {
    * script. A refused rule changes nothing on the mail server or in the store.
    */
   async addRule(actor: string, input: RuleInput): Promise<ForwardingRule> {
-    return this.refusalsAudited(actor, 'rule.add', typeof input.mailbox === 'string' ? input.mailbox : undefined, async () => {
+    return this.change(actor, 'rule.add', typeof input.mailbox === 'string' ? input.mailbox : undefined, async () => {
       assertMayRequest(this.deps.policy, actor);
       const { provider, domain, clock } = this.deps;
       const mailboxes = new Map((await provider.listMailboxes()).map((m) => [m.address.toLowerCase(), { status: m.status }]));
@@ -160,7 +163,7 @@ export class ForwardingService {
   }
 
   async removeRule(actor: string, id: string, why = 'rule.removed'): Promise<ForwardingRule> {
-    return this.refusalsAudited(actor, 'rule.remove', undefined, async () => {
+    return this.change(actor, 'rule.remove', undefined, async () => {
       if (actor !== 'system') assertMayRequest(this.deps.policy, actor);
       const rule = await this.deps.rules.get(id);
       if (!rule) throw notFound(`no forwarding rule ${id}`, 'list rules with `postmaster forward list`');
@@ -222,7 +225,7 @@ export class ForwardingService {
    * Requesters and approvers only, as for rules; the auto-reply and the rest of the offboarding stay.
    */
   async endOffboardingForward(actor: string, requestId: string): Promise<OffboardingForward> {
-    return this.refusalsAudited(actor, 'forward.end', undefined, async () => {
+    return this.change(actor, 'forward.end', undefined, async () => {
       assertMayRequest(this.deps.policy, actor);
       const request = await this.deps.requests.get(requestId);
       if (!request) throw notFound(`no offboarding ${requestId}`, 'list forwards with `postmaster forward list`');
@@ -343,6 +346,18 @@ export class ForwardingService {
       frontier = next;
     }
     return edges;
+  }
+
+  /**
+   * A change to forwarding: one at a time, each checking the guardrails against the forwarding the
+   * last one left, so two rules saved at once cannot close a loop between them; a refusal is
+   * audited. (Within this process: the CLI and the bot are separate processes.)
+   */
+  private change<T>(actor: string, verb: string, mailbox: string | undefined, work: () => Promise<T>): Promise<T> {
+    const result = this.changing.then(() => this.refusalsAudited(actor, verb, mailbox, work));
+    // The next change waits for this one to end, however it ends.
+    this.changing = result.catch(() => undefined);
+    return result;
   }
 
   private async refusalsAudited<T>(actor: string, verb: string, mailbox: string | undefined, work: () => Promise<T>): Promise<T> {

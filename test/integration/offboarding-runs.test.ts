@@ -145,12 +145,18 @@ describe.skipIf(!hasDovecot)('offboarding runs', () => {
     expect(await app.offboarding.list()).not.toContainEqual(expect.objectContaining({ mailbox: 'ivan@example.test' }));
   });
 
-  it('refuses approval once the approval window has passed', async () => {
+  it('refuses a second offboarding of a mailbox, and approval once the approval window has passed', async () => {
     app = await testPostmaster(env);
     const request = await app.offboarding.request('U1', { mailbox: 'ivan' });
+    await expect(app.offboarding.request('U1', { mailbox: 'ivan' })).rejects.toThrow(`ivan@example.test already has an open offboarding, ${request.id} (pending approval)`);
     app.clock.advanceDays(4);
     await expect(app.offboarding.approve('U2', request.id)).rejects.toThrow(/more than 72 h ago/);
     expect((await app.offboarding.get(request.id)).state).toBe('pending_approval');
+    // Past the window it no longer stands in the way: its refusal says to file a new request.
+    const again = await app.offboarding.request('U1', { mailbox: 'ivan' });
+    await app.offboarding.cancel('U1', again.id);
+    await app.offboarding.cancel('U1', request.id);
+    expect((await app.audit.read()).entries.filter((e) => e.action === 'refused.request').map((e) => e.detail)).toContainEqual(expect.stringContaining('already has an open offboarding'));
   });
 
   it('refuses a forward over the server redirect limit, naming the limit', async () => {

@@ -94,6 +94,27 @@ describe('/offboard', () => {
     expect(provider.changes).toEqual([]);
   });
 
+  it('says in the modal that a mailbox already has an open offboarding, and requests nothing more', async () => {
+    const { h } = await start();
+    const request = await h.postmaster.offboarding.request('U1', { mailbox: 'alice', reason: 'left' });
+    const view = await h.openForm('U1', 'alice');
+    expect(view.view.submit).toBeUndefined();
+    expect(JSON.stringify(view.view.blocks)).toContain(`alice@example.test already has an open offboarding, ${request.id} (pending approval)`);
+    expect((await h.postmaster.offboarding.list()).map((r) => r.id)).toEqual([request.id]);
+  });
+
+  it('gives one request, not two, when two people ask to offboard one mailbox at once', async () => {
+    const { h, provider } = await start();
+    provider.delays.getMailbox = 200;
+    const [first, second] = await Promise.allSettled([
+      h.postmaster.offboarding.request('U1', { mailbox: 'bob', reason: 'left' }),
+      h.postmaster.offboarding.request('U2', { mailbox: 'bob', reason: 'left' }),
+    ]);
+    expect([first.status, second.status]).toEqual(['fulfilled', 'rejected']);
+    expect(String((second as PromiseRejectedResult).reason)).toMatch(/bob@example\.test already has an open offboarding/);
+    expect(await h.postmaster.offboarding.list()).toHaveLength(1);
+  });
+
   it('refuses someone who is neither requester nor approver, ephemerally and audited', async () => {
     const { h } = await start();
     await h.sender.command('U9', 'alice');

@@ -10,7 +10,7 @@ import { AddressSchema, domainOf, qualifyAddress, type Mailbox } from '../mailbo
 import type { MailProvider } from '../provider.js';
 import type { AuditLog, BackupVault, Clock, RequestRepository } from '../ports.js';
 import { assertMayAct, assertMayApprove, assertMayRequest, type Policy } from '../policy.js';
-import { PlanSchema, type OffboardingRequest, type Plan, type PlanInput, type StepName } from './model.js';
+import { PlanSchema, TERMINAL_STATES, type OffboardingRequest, type Plan, type PlanInput, type StepName } from './model.js';
 import { assertTransition } from './state-machine.js';
 import { initialSteps } from './steps.js';
 import { isRunnable, Runner, type RunObserver, withStep } from './runner.js';
@@ -57,6 +57,8 @@ function firstIssue(error: z.ZodError): string {
 
 export class OffboardingService {
   private readonly runner: Runner;
+  /** The last request being created (see request). */
+  private requesting: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly deps: OffboardingDeps) {
     this.runner = new Runner(deps);
@@ -78,6 +80,24 @@ export class OffboardingService {
     return (await this.deps.provider.listMailboxes()).sort((a, b) => a.address.localeCompare(b.address));
   }
 
+  /**
+   * One offboarding per mailbox at a time: two would both back up, forward and eventually delete
+   * the same mailbox. A request nobody approved within the approval window does not count: its hint
+   * is to file a new one.
+   */
+  async assertNoOpenRequest(mailbox: string): Promise<void> {
+    const now = this.deps.clock.now().getTime();
+    const open = (await this.deps.requests.list()).find(
+      (r) =>
+        r.mailbox === mailbox &&
+        !TERMINAL_STATES.has(r.state) &&
+        !(r.state === 'pending_approval' && now - Date.parse(r.requestedAt) > this.deps.policy.approvalWindowMs),
+    );
+    if (open) {
+      throw refused(`${mailbox} already has an open offboarding, ${open.id} (${open.state.replace(/_/g, ' ')})`, `see it with \`postmaster status ${open.id}\`, or cancel it first`);
+    }
+  }
+
   /** Checks a plan against policy and the mail system without storing anything. */
   async checkPlan(input: PlanInput): Promise<Plan> {
     const { provider, domain, clock } = this.deps;
@@ -97,6 +117,7 @@ export class OffboardingService {
     }
     const mailbox = await provider.getMailbox(plan.mailbox);
     if (!mailbox) throw notFound(`mailbox ${plan.mailbox} does not exist on ${provider.name}`, 'check the spelling with `postmaster mailboxes`');
+    await this.assertNoOpenRequest(plan.mailbox);
 
     if (plan.forward) {
       const targets = [...new Set(plan.forward.targets)];
@@ -128,6 +149,13 @@ export class OffboardingService {
   }
 
   async request(actor: string, input: PlanInput): Promise<OffboardingRequest> {
+    // One at a time, so that two requests for one mailbox at once cannot both pass the check for an open one.
+    const result = this.requesting.then(() => this.createRequest(actor, input));
+    this.requesting = result.catch(() => undefined);
+    return result;
+  }
+
+  private async createRequest(actor: string, input: PlanInput): Promise<OffboardingRequest> {
     return this.refusalsAudited(actor, 'request', undefined, String(input.mailbox ?? ''), async () => {
       assertMayRequest(this.deps.policy, actor);
       const plan = await this.checkPlan(input);

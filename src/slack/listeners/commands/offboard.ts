@@ -76,6 +76,8 @@ export function offboardCommand(ctx: SlackContext) {
     try {
       const address = await mailboxOf(parseTarget(verb), client);
       const mailbox = await offboarding.lookupMailbox(address);
+      // Before anyone fills the form in: a mailbox with an open offboarding cannot get a second.
+      await offboarding.assertNoOpenRequest(mailbox.address);
       const today = new Date();
       const until = new Date(today.getTime() + config.FORWARD_DEFAULT_DAYS * 86_400_000).toISOString().slice(0, 10);
       const values = defaultFormValues({ until, template: defaultAutoReply({ endDate: until }) });

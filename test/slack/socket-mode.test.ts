@@ -13,11 +13,10 @@ import { once } from 'node:events';
 import { connect, type Socket } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { Writable } from 'node:stream';
 import { WebSocket } from 'undici';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../../src/config.js';
-import { createLogger } from '../../src/logger.js';
+import { capturedLogger } from '../support/captured-logger.js';
 import { composePostmaster, type Postmaster } from '../../src/compose.js';
 import { createSlackApp, fatalMessage, type SlackApp } from '../../src/slack/app.js';
 import type { Mailbox } from '../../src/core/mailbox.js';
@@ -63,16 +62,7 @@ interface SocketModeRig {
 async function startInSocketMode(provider = new TimedProvider(ADDRESSES)): Promise<SocketModeRig> {
   const api = await startSlackApi(BOT_TOKEN);
   const server = await startSocketModeServer(api, APP_TOKEN);
-  const logLines: string[] = [];
-  const logger = createLogger({
-    level: 'debug',
-    destination: new Writable({
-      write(chunk, _encoding, done) {
-        logLines.push(chunk.toString());
-        done();
-      },
-    }) as never,
-  });
+  const { logger, lines: logLines } = capturedLogger();
   const dir = await mkdtemp(path.join(os.tmpdir(), 'postmaster-socket-mode-'));
   // As main reads them from the environment: an app token is what switches Socket Mode on.
   const config = loadConfig({

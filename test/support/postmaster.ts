@@ -4,9 +4,8 @@
  */
 import { execFile } from 'node:child_process';
 import path from 'node:path';
-import { Writable } from 'node:stream';
 import { loadConfig, type Config } from '../../src/config.js';
-import { createLogger } from '../../src/logger.js';
+import { capturedLogger } from './captured-logger.js';
 import { composePostmaster, type Postmaster } from '../../src/compose.js';
 import type { MailProvider } from '../../src/core/provider.js';
 import { createProvider } from '../../src/providers/index.js';
@@ -53,14 +52,7 @@ export interface TestPostmaster extends Postmaster {
 
 export async function testPostmaster(env: Record<string, string>, options: { provider?: (real: MailProvider) => MailProvider } = {}): Promise<TestPostmaster> {
   const config: Config = loadConfig(env);
-  const logLines: string[] = [];
-  const destination = new Writable({
-    write(chunk, _encoding, done) {
-      logLines.push(chunk.toString());
-      done();
-    },
-  });
-  const logger = createLogger({ level: 'trace', destination: destination as never });
+  const { logger, lines: logLines } = capturedLogger('trace');
   const clock = new TestClock();
   const provider = options.provider?.(createProvider(config, logger));
   const app = await composePostmaster(config, logger, { clock, provider });

@@ -6,9 +6,9 @@
 import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { Writable } from 'node:stream';
 import { loadConfig, type SlackConfig } from '../../src/config.js';
-import { createLogger, type Logger } from '../../src/logger.js';
+import type { Logger } from '../../src/logger.js';
+import { capturedLogger } from './captured-logger.js';
 import { composePostmaster, type Postmaster } from '../../src/compose.js';
 import type { MailProvider } from '../../src/core/provider.js';
 import { createSlackApp, type SlackApp } from '../../src/slack/app.js';
@@ -63,16 +63,7 @@ export interface HarnessOptions {
 }
 
 export async function startSlackHarness(options: HarnessOptions = {}): Promise<SlackHarness> {
-  const logLines: string[] = [];
-  const logger = createLogger({
-    level: 'debug',
-    destination: new Writable({
-      write(chunk, _encoding, done) {
-        logLines.push(chunk.toString());
-        done();
-      },
-    }) as never,
-  });
+  const { logger, lines: logLines } = capturedLogger();
   let postmaster = options.postmaster;
   if (!postmaster) {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'postmaster-slack-'));

@@ -17,6 +17,11 @@ export function assertMayRequest(policy: Policy, actor: string): void {
   }
 }
 
+/** The request is older than the approval window: nobody can approve it any more. */
+export function approvalWindowPassed(policy: Policy, request: OffboardingRequest, now: Date): boolean {
+  return now.getTime() - Date.parse(request.requestedAt) > policy.approvalWindowMs;
+}
+
 export function assertMayApprove(policy: Policy, request: OffboardingRequest, actor: string, now: Date): void {
   if (actor === request.requestedBy) {
     throw refused(`${actor} requested ${request.id} and cannot approve it too`, 'a second person from POSTMASTER_APPROVERS must approve');
@@ -24,8 +29,7 @@ export function assertMayApprove(policy: Policy, request: OffboardingRequest, ac
   if (!policy.approvers.has(actor)) {
     throw refused(`${actor} is not an approver`, 'approvers are listed in POSTMASTER_APPROVERS');
   }
-  const age = now.getTime() - Date.parse(request.requestedAt);
-  if (age > policy.approvalWindowMs) {
+  if (approvalWindowPassed(policy, request, now)) {
     const hours = Math.round(policy.approvalWindowMs / 3_600_000);
     throw refused(`${request.id} was requested more than ${hours} h ago and can no longer be approved`, 'file a new request');
   }

@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import type { ForwardingRule, RuleInput } from '../../core/forwarding/rule.js';
 import type { OffboardingForward } from '../../core/forwarding/service.js';
-import { isRequestId } from '../../core/offboarding/service.js';
 import { actorOf, withPostmaster } from '../context.js';
 import { print, printJson } from '../output.js';
 
@@ -104,9 +103,10 @@ export function registerForward(program: Command): void {
     .option('--json', 'print what was removed as JSON')
     .action(async (id: string, options: { as?: string; json?: boolean }) =>
       withPostmaster(async (app) => {
-        const removed = isRequestId(id) ? await app.forwarding.endOffboardingForward(actorOf(options), id) : await app.forwarding.removeRule(actorOf(options), id);
-        if (options.json) printJson(removed);
-        else print(`removed ${'requestId' in removed ? renderOffboardingForward(removed) : renderRule(removed)}`);
+        const removed = await app.forwarding.removeForward(actorOf(options), id);
+        const [value, line] = 'rule' in removed ? [removed.rule, renderRule(removed.rule)] : [removed.offboarding, renderOffboardingForward(removed.offboarding)];
+        if (options.json) printJson(value);
+        else print(`removed ${line}`);
       }),
     );
 }

@@ -10,11 +10,12 @@ import { domainOf, qualifyAddress } from '../mailbox.js';
 import type { ForwardingReading, MailProvider, ProviderRule } from '../provider.js';
 import type { AuditHistory, AuditLog, Clock, RequestRepository, RuleRepository } from '../ports.js';
 import { assertMayRequest, type Policy } from '../policy.js';
+import { oneAtATime } from '../one-at-a-time.js';
 import { buildGraph, type ForwardEdge } from './graph.js';
 import { checkRule } from './guardrails.js';
 import { hasExpired } from './expiry.js';
 import type { ForwardingRule, RuleInput } from './rule.js';
-import type { OffboardingRequest } from '../offboarding/model.js';
+import { isRequestId, type OffboardingRequest } from '../offboarding/model.js';
 import type { SensitiveMatcher } from './sensitive.js';
 import type { ForwardingEntry, OffboardingFact } from '../findings/audit.js';
 import { buildReport, findingsCsv, type AuditReport } from '../findings/report.js';
@@ -55,6 +56,9 @@ export interface OffboardingForward {
   keepCopy: boolean;
   expiresAt?: string | undefined;
 }
+
+/** What `removeForward` took away: a rule, or an offboarding's forward ended early. */
+export type RemovedForward = { rule: ForwardingRule } | { offboarding: OffboardingForward };
 
 export interface AuditRun extends AuditReport {
   at: string;
@@ -107,8 +111,8 @@ function entriesOf(reading: ForwardingReading): ForwardingEntry[] {
 }
 
 export class ForwardingService {
-  /** The last change to forwarding queued (see change). */
-  private changing: Promise<unknown> = Promise.resolve();
+  /** Changes to forwarding, one at a time (see change). */
+  private readonly serial = oneAtATime();
 
   constructor(private readonly deps: ForwardingDeps) {}
 
@@ -218,6 +222,11 @@ export class ForwardingService {
       notices.push({ kind: 'offboarding_forward', id: request.id, mailbox: request.mailbox, targets: forward.targets, expiresAt: forward.expiresAt, removeByHand: byHand });
     }
     return notices;
+  }
+
+  /** By the id a listing shows: a rule (fw-…) is removed; an offboarding's forward (ob-…) ends early. */
+  async removeForward(actor: string, id: string): Promise<RemovedForward> {
+    return isRequestId(id) ? { offboarding: await this.endOffboardingForward(actor, id) } : { rule: await this.removeRule(actor, id) };
   }
 
   /**
@@ -354,10 +363,7 @@ export class ForwardingService {
    * audited. (Within this process: the CLI and the bot are separate processes.)
    */
   private change<T>(actor: string, verb: string, mailbox: string | undefined, work: () => Promise<T>): Promise<T> {
-    const result = this.changing.then(() => this.refusalsAudited(actor, verb, mailbox, work));
-    // The next change waits for this one to end, however it ends.
-    this.changing = result.catch(() => undefined);
-    return result;
+    return this.serial(() => this.refusalsAudited(actor, verb, mailbox, work));
   }
 
   private async refusalsAudited<T>(actor: string, verb: string, mailbox: string | undefined, work: () => Promise<T>): Promise<T> {

@@ -109,3 +109,8 @@ export const OffboardingRequestSchema = z.object({
 export type OffboardingRequest = z.infer<typeof OffboardingRequestSchema>;
 
 export const TERMINAL_STATES: ReadonlySet<RequestState> = new Set(['completed', 'rejected', 'cancelled']);
+
+/** An offboarding request's id (newRequestId), as opposed to a forwarding rule's (fw-…). */
+export function isRequestId(id: string): boolean {
+  return id.startsWith('ob-');
+}

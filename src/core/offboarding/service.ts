@@ -9,7 +9,8 @@ import { badInput, describeError, isRefusal, notFound, refused } from '../errors
 import { AddressSchema, domainOf, qualifyAddress, type Mailbox } from '../mailbox.js';
 import type { MailProvider } from '../provider.js';
 import type { AuditLog, BackupVault, Clock, RequestRepository } from '../ports.js';
-import { assertMayAct, assertMayApprove, assertMayRequest, type Policy } from '../policy.js';
+import { approvalWindowPassed, assertMayAct, assertMayApprove, assertMayRequest, type Policy } from '../policy.js';
+import { oneAtATime } from '../one-at-a-time.js';
 import { PlanSchema, TERMINAL_STATES, type OffboardingRequest, type Plan, type PlanInput, type StepName } from './model.js';
 import { assertTransition } from './state-machine.js';
 import { initialSteps } from './steps.js';
@@ -32,11 +33,6 @@ export interface OffboardingDeps {
 
 const ID_ALPHABET = 'abcdefghjkmnpqrstuvwxyz23456789';
 
-/** An offboarding request's id, as opposed to a forwarding rule's (fw-…). */
-export function isRequestId(id: string): boolean {
-  return id.startsWith('ob-');
-}
-
 export function newRequestId(): string {
   const bytes = randomBytes(8);
   return `ob-${Array.from(bytes, (b) => ID_ALPHABET[b % ID_ALPHABET.length]).join('')}`;
@@ -57,8 +53,8 @@ function firstIssue(error: z.ZodError): string {
 
 export class OffboardingService {
   private readonly runner: Runner;
-  /** The last request being created (see request). */
-  private requesting: Promise<unknown> = Promise.resolve();
+  /** New requests, one at a time (see request). */
+  private readonly requesting = oneAtATime();
 
   constructor(private readonly deps: OffboardingDeps) {
     this.runner = new Runner(deps);
@@ -86,12 +82,12 @@ export class OffboardingService {
    * is to file a new one.
    */
   async assertNoOpenRequest(mailbox: string): Promise<void> {
-    const now = this.deps.clock.now().getTime();
+    const now = this.deps.clock.now();
     const open = (await this.deps.requests.list()).find(
       (r) =>
         r.mailbox === mailbox &&
         !TERMINAL_STATES.has(r.state) &&
-        !(r.state === 'pending_approval' && now - Date.parse(r.requestedAt) > this.deps.policy.approvalWindowMs),
+        !(r.state === 'pending_approval' && approvalWindowPassed(this.deps.policy, r, now)),
     );
     if (open) {
       throw refused(`${mailbox} already has an open offboarding, ${open.id} (${open.state.replace(/_/g, ' ')})`, `see it with \`postmaster status ${open.id}\`, or cancel it first`);
@@ -150,9 +146,7 @@ export class OffboardingService {
 
   async request(actor: string, input: PlanInput): Promise<OffboardingRequest> {
     // One at a time, so that two requests for one mailbox at once cannot both pass the check for an open one.
-    const result = this.requesting.then(() => this.createRequest(actor, input));
-    this.requesting = result.catch(() => undefined);
-    return result;
+    return this.requesting(() => this.createRequest(actor, input));
   }
 
   private async createRequest(actor: string, input: PlanInput): Promise<OffboardingRequest> {

@@ -6,6 +6,7 @@
  * - The passwd-file holds the accounts: disable, enable and delete edit it atomically.
  */
 import { CAPABILITIES, type AutoReplySpec, type ExportOptions, type ForwardingLimits, type ForwardingReading, type ForwardingSpec, type MailProvider, type ProviderRule } from '../../core/provider.js';
+import { oneAtATimePer } from '../../core/one-at-a-time.js';
 import type { Mailbox } from '../../core/mailbox.js';
 import type { BackupManifest } from '../../core/backup.js';
 import { PostmasterError } from '../../core/errors.js';
@@ -40,8 +41,8 @@ export class DovecotProvider implements MailProvider {
   private readonly doveadm: DoveadmClient;
   private readonly imap: { host: string; port: number; secure: boolean };
   private readonly sieve: ManageSieveLogin;
-  /** The last change queued for each mailbox's Sieve (see withScripts). */
-  private readonly scriptChanges = new Map<string, Promise<void>>();
+  /** Changes to one mailbox's Sieve, one at a time (see withScripts). */
+  private readonly scriptChanges = oneAtATimePer();
   /** MAXREDIRECTS is server-wide; read once from the first authenticated ManageSieve session. */
   private maxRedirects: number | undefined | null = null;
 
@@ -185,15 +186,7 @@ export class DovecotProvider implements MailProvider {
    * changes to one mailbox wait for each other, in the order they came.
    */
   private withScripts(address: string, work: (scripts: SieveScripts) => Promise<void>): Promise<void> {
-    const key = address.toLowerCase();
-    const previous = this.scriptChanges.get(key) ?? Promise.resolve();
-    const mine = previous.catch(() => undefined).then(() => this.changeScripts(address, work));
-    this.scriptChanges.set(key, mine);
-    const forget = () => {
-      if (this.scriptChanges.get(key) === mine) this.scriptChanges.delete(key);
-    };
-    mine.then(forget, forget);
-    return mine;
+    return this.scriptChanges(address.toLowerCase(), () => this.changeScripts(address, work));
   }
 
   /** ManageSieve while the login works (the server compiles the script first); doveadm after disable. */

@@ -4,7 +4,7 @@
  */
 import type { types } from '@slack/bolt';
 import type { ForwardingRule } from '../../core/forwarding/rule.js';
-import type { OffboardingForward } from '../../core/forwarding/service.js';
+import type { OffboardingForward, RemovedForward } from '../../core/forwarding/service.js';
 import { MAX_FORWARD_TARGETS } from '../../core/forwarding/rule.js';
 import { ACTION, BLOCK, CALLBACK, inputAction } from '../ids.js';
 import { LIMITS, truncate } from './limits.js';
@@ -235,6 +235,11 @@ export function forwardAddedMessage(rule: ForwardingRule): MessageContent {
     text: fallback(`Forwarding rule ${rule.id} added: ${rule.mailbox} -> ${rule.targets.join(', ')}`),
     blocks: [section(`:white_check_mark: Forwarding rule added: ${ruleLine(rule)}`), context(ruleDetails(rule))],
   };
+}
+
+/** The answer to a Remove: a rule removed, or an offboarding's forward ended early. */
+export function forwardGoneMessage(removed: RemovedForward): MessageContent {
+  return 'rule' in removed ? forwardRemovedMessage(removed.rule) : forwardEndedMessage(removed.offboarding);
 }
 
 export function forwardEndedMessage(forward: OffboardingForward): MessageContent {

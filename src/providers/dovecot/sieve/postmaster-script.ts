@@ -79,16 +79,18 @@ export function renderPostmasterScript(input: PostmasterSieveState): string {
 
   for (const rule of state.rules ?? []) {
     if (rule.targets.length === 0) continue;
-    const tests = [
+    const conditions = [
       ...(rule.senderContains ?? []).map((value) => `address :contains "from" ${quote(value)}`),
       ...(rule.subjectContains ?? []).map((value) => `header :contains "subject" ${quote(value)}`),
     ];
+    const matches = conditions.length ? combine(rule.match === 'all' ? 'allof' : 'anyof', conditions) : undefined;
     // Like the forward, a rule stops at its expiry on the server itself, sweep or no sweep.
-    if (rule.expiresAt) tests.unshift(dateTest('le', rule.expiresAt, requires));
+    const expiry = rule.expiresAt ? dateTest('le', rule.expiresAt, requires) : undefined;
+    const test = expiry && matches ? `allof(${expiry}, ${matches})` : (expiry ?? matches);
     body.push(`# Rule ${asciiJson(rule.id)}`);
-    // A rule without conditions forwards every message.
-    if (tests.length === 0) body.push(...redirects(rule.targets, rule.keepCopy).map((line) => line.trimStart()));
-    else body.push(`if ${combineRule(rule.match, tests, rule.expiresAt !== undefined)} {`, ...redirects(rule.targets, rule.keepCopy), '}');
+    // A rule without conditions or expiry forwards every message.
+    if (test === undefined) body.push(...redirects(rule.targets, rule.keepCopy).map((line) => line.trimStart()));
+    else body.push(`if ${test} {`, ...redirects(rule.targets, rule.keepCopy), '}');
   }
 
   if (state.forward?.targets.length) {
@@ -161,14 +163,6 @@ function validate(state: PostmasterSieveState): PostmasterSieveState {
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0]!;
   throw new PostmasterError('BadInput', `cannot write the Sieve script: ${issue.path.join('.') || 'state'} ${issue.message}`);
-}
-
-/** A rule's test: its expiry (first, when it has one) and its conditions, combined as `match` says. */
-function combineRule(match: 'all' | 'any', tests: string[], expires: boolean): string {
-  const [expiry, conditions] = expires ? [tests[0]!, tests.slice(1)] : [undefined, tests];
-  const matches = conditions.length ? combine(match === 'all' ? 'allof' : 'anyof', conditions) : undefined;
-  if (expiry === undefined) return matches!;
-  return matches === undefined ? expiry : `allof(${expiry}, ${matches})`;
 }
 
 function combine(operator: 'allof' | 'anyof', tests: string[]): string {

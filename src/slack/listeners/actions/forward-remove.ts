@@ -6,7 +6,7 @@
 import { describeError } from '../../../core/errors.js';
 import type { SlackContext } from '../../context.js';
 import { startButton, type ButtonArgs } from './button-start.js';
-import { removeForward } from '../../remove-forward.js';
+import { forwardGoneMessage } from '../../blocks/forward.js';
 
 export function forwardRemoveAction(ctx: SlackContext) {
   const { forwarding } = ctx.postmaster;
@@ -14,7 +14,7 @@ export function forwardRemoveAction(ctx: SlackContext) {
   return async (args: ButtonArgs): Promise<void> => {
     const { user, id, tell } = await startButton(ctx, args);
     try {
-      await tell(await removeForward(forwarding, user, id));
+      await tell(forwardGoneMessage(await forwarding.removeForward(user, id)));
     } catch (error) {
       await tell(`Not removed: ${describeError(error)}`);
     }

@@ -9,8 +9,7 @@ import type { SlackContext } from '../../context.js';
 import { allowedToRequest, startCommand, type CommandArgs } from './command-start.js';
 import { slackError } from '../../context.js';
 import { noticeMessage } from '../../blocks/home.js';
-import { emptyForwardForm, forwardHelp, forwardList, forwardModal } from '../../blocks/forward.js';
-import { removeForward } from '../../remove-forward.js';
+import { emptyForwardForm, forwardGoneMessage, forwardHelp, forwardList, forwardModal } from '../../blocks/forward.js';
 
 export function forwardCommand(ctx: SlackContext) {
   const { forwarding, config } = ctx.postmaster;
@@ -44,7 +43,7 @@ export function forwardCommand(ctx: SlackContext) {
         return;
       }
       try {
-        await reply(await removeForward(forwarding, user, id));
+        await reply(forwardGoneMessage(await forwarding.removeForward(user, id)));
       } catch (error) {
         // The core audited the refusal.
         await reply(noticeMessage(`Not removed: ${describeError(error)}`));

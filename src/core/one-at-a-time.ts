@@ -1,0 +1,29 @@
+/**
+ * Work that reads state, checks it and writes it back must not interleave with more of the same:
+ * each piece starts once the one before it has ended, however that ended. Within one process.
+ */
+export type Serial = <T>(work: () => Promise<T>) => Promise<T>;
+
+export function oneAtATime(): Serial {
+  let last: Promise<unknown> = Promise.resolve();
+  return <T>(work: () => Promise<T>): Promise<T> => {
+    const result = last.then(work);
+    last = result.catch(() => undefined);
+    return result;
+  };
+}
+
+/** oneAtATime per key (a mailbox, say): work on different keys runs side by side. */
+export function oneAtATimePer(): (key: string, work: () => Promise<void>) => Promise<void> {
+  const last = new Map<string, Promise<void>>();
+  return (key, work) => {
+    const result = (last.get(key) ?? Promise.resolve()).then(work);
+    const settled = result.catch(() => undefined);
+    last.set(key, settled);
+    // Forget a key once its last piece has ended, so the map does not grow with every mailbox.
+    void settled.then(() => {
+      if (last.get(key) === settled) last.delete(key);
+    });
+    return result;
+  };
+}

@@ -1,0 +1,34 @@
+import { describe, expect, it } from 'vitest';
+import { oneAtATime, oneAtATimePer } from '../../src/core/one-at-a-time.js';
+
+const tick = () => new Promise((resolve) => setTimeout(resolve, 5));
+
+describe('oneAtATime', () => {
+  it('starts each piece after the one before has ended, even when that one failed', async () => {
+    const serial = oneAtATime();
+    const log: string[] = [];
+    const piece = (name: string, fail = false) => async () => {
+      log.push(`${name} start`);
+      await tick();
+      log.push(`${name} end`);
+      if (fail) throw new Error(name);
+      return name;
+    };
+    const results = await Promise.allSettled([serial(piece('a', true)), serial(piece('b')), serial(piece('c'))]);
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'fulfilled', 'fulfilled']);
+    expect(log).toEqual(['a start', 'a end', 'b start', 'b end', 'c start', 'c end']);
+  });
+
+  it('per key: one key waits for itself, other keys run side by side', async () => {
+    const serial = oneAtATimePer();
+    const log: string[] = [];
+    const piece = (name: string) => async () => {
+      log.push(`${name} start`);
+      await tick();
+      log.push(`${name} end`);
+    };
+    await Promise.all([serial('x', piece('x1')), serial('y', piece('y1')), serial('x', piece('x2'))]);
+    expect(log.indexOf('y1 start')).toBeLessThan(log.indexOf('x1 end'));
+    expect(log.indexOf('x2 start')).toBeGreaterThan(log.indexOf('x1 end'));
+  });
+});

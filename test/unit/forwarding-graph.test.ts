@@ -106,6 +106,23 @@ describe('AddressIndex', () => {
     expect(many.addresses).toEqual(one.addresses);
     expect(many.get('USER2999@x.test')).toBe(one.get('user2999@x.test'));
   });
+
+  it('finds long, mixed-case and non-ASCII addresses again after the table grows for their length', () => {
+    // 80-character addresses take several record units each, so the table outgrows its units before its slots.
+    const long = (i: number) => `${'department.of.long.names.'.repeat(2)}${i}-${'x'.repeat(i % 13)}@sub.example.test`;
+    const mixed = (i: number) => (i % 3 === 0 ? long(i).toUpperCase() : i % 3 === 1 ? `jörg${i}@x.test` : long(i));
+    const addresses = Array.from({ length: 3_000 }, (_, i) => mixed((i * 7) % 2_000));
+    const one = new AddressIndex();
+    const many = new AddressIndex();
+    const ids = new Uint32Array(addresses.length);
+    many.internAll(addresses, addresses.length, ids, 0);
+    expect([...ids]).toEqual(addresses.map((a) => one.intern(a)));
+    expect(many.size).toBe(2_000);
+    expect(many.addresses.every((a) => a === a.toLowerCase())).toBe(true);
+    expect(addresses.map((a) => many.get(a.toLowerCase()))).toEqual([...ids]);
+    expect(many.get(long(2_001))).toBeUndefined();
+    expect(many.get(`${long(3)}x`)).toBeUndefined();
+  });
 });
 
 describe('ForwardingGraphBuilder', () => {
@@ -124,6 +141,23 @@ describe('ForwardingGraphBuilder', () => {
       { from: 'a', to: 'b', conditional: false, source: 'user' },
     ]);
     expect(edgesFrom(graph, 'b').map((e) => e.to)).toEqual(['c', 'a', 'd']);
+  });
+
+  it("tells each reading's mailbox node, a mailbox whose reading has no targets included", () => {
+    const builder = new ForwardingGraphBuilder();
+    const known = builder.nodes(['Zed@x.test', 'amy@x.test']);
+    const sources = [
+      builder.addEdges('amy@x.test', ['bob@x.test'], false, 'user'),
+      builder.addEdges('amy@x.test', ['cat@x.test'], true, 'postmaster', 'fw-1'),
+      builder.addEdges('quiet@x.test', [], false, 'user'),
+      ...Array.from({ length: 600 }, (_, i) => builder.addEdges(`m${i}@x.test`, [`m${i + 1}@x.test`], false, 'user')),
+    ];
+    const graph = builder.build();
+    expect([...known]).toEqual([nodeId(graph, 'zed@x.test'), nodeId(graph, 'amy@x.test')]);
+    const mailboxes = ['amy@x.test', 'amy@x.test', 'quiet@x.test', ...Array.from({ length: 600 }, (_, i) => `m${i}@x.test`)];
+    expect(sources.map((s) => builder.sourceNode(s))).toEqual(mailboxes.map((m) => nodeId(graph, m)));
+    expect(edgesFrom(graph, 'quiet@x.test')).toEqual([]);
+    expect(edgesFrom(graph, 'm599@x.test').map((e) => e.to)).toEqual(['m600@x.test']);
   });
 });
 

@@ -94,12 +94,13 @@ export function auditForwarding(snapshot: AuditSnapshot): AuditResult {
   // Mailboxes first, so that node id < mailboxCount means "a mailbox of the domain".
   const builder = new ForwardingGraphBuilder(graphSizeHint(snapshot));
   const status = new Uint8Array(snapshot.mailboxes.length);
-  for (const mailbox of snapshot.mailboxes) status[builder.node(mailbox.address)] = mailbox.status === 'disabled' ? DISABLED : ACTIVE;
+  const mailboxNodes = builder.nodes(snapshot.mailboxes.map((mailbox) => mailbox.address));
+  snapshot.mailboxes.forEach((mailbox, i) => (status[mailboxNodes[i]!] = mailbox.status === 'disabled' ? DISABLED : ACTIVE));
   const mailboxCount = builder.nodeCount;
 
   const ruleIdsSeen = new Set<string>();
-  // Node ids of the mailboxes whose forwarding was read, and of those that could not be.
-  const readNodes: number[] = [];
+  // The mailboxes whose forwarding was read (as the builder's source numbers), and the node ids of those that could not be.
+  const readSources: number[] = [];
   const unreadNodes: number[] = [];
   for (const entry of snapshot.forwarding) {
     if (!entry.readable) {
@@ -108,11 +109,11 @@ export function auditForwarding(snapshot: AuditSnapshot): AuditResult {
       continue;
     }
     if (entry.ruleId !== undefined) ruleIdsSeen.add(entry.ruleId);
-    readNodes.push(builder.addEdges(entry.mailbox, entry.targets, entry.conditional, entry.source, entry.ruleId));
+    readSources.push(builder.addEdges(entry.mailbox, entry.targets, entry.conditional, entry.source, entry.ruleId));
   }
   const graph = builder.build();
   const readState = new Uint8Array(graph.nodeCount);
-  for (const v of readNodes) readState[v] = READ;
+  for (const source of readSources) readState[builder.sourceNode(source)] = READ;
   for (const v of unreadNodes) readState[v] = readState[v]! | UNREAD;
 
   const cycles = findCycles(graph);

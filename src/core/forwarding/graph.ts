@@ -59,35 +59,42 @@ export interface GraphSizeHint {
 /**
  * Takes edges one at a time, the way a provider's readings arrive, and freezes them into a
  * ForwardingGraph. Each address is interned once, as it arrives, so the graph itself only ever
- * handles integer ids. Edges are kept in runs: consecutive edges out of one node with the same
+ * handles integer ids. Edges are kept in runs: consecutive edges out of one mailbox with the same
  * flags and rule, as a provider reports a mailbox's rule or script; only the target is kept per
- * edge, and the CSR is built a run at a time.
+ * edge, and the CSR is built a run at a time. Addresses wait to be looked up in batches (see
+ * AddressIndex.internAll), mailboxes and targets alike, so a run names its mailbox by a source
+ * number whose node id the batch fills in.
  */
 export class ForwardingGraphBuilder {
   private readonly index: AddressIndex;
   /** Per edge, in the order added: the target's node id (once looked up; see pending). */
   private to: Uint32Array;
   private count = 0;
-  /** Per run: its source node, flags, rule (index into ruleIds, or NO_RULE), and where it ends (exclusive); run r starts where run r - 1 ends. */
-  private runNode: Uint32Array;
+  /** Per source (a mailbox whose edges arrive together): its node id, once looked up. */
+  private sourceNodes: Uint32Array;
+  private sources = 0;
+  /** Per run: its source, flags, rule (index into ruleIds, or NO_RULE), and where it ends (exclusive); run r starts where run r - 1 ends. */
+  private runSource: Uint32Array;
   private runFlags: Uint8Array;
   private runRule: Int32Array;
   private runEnd: Uint32Array;
   private runs = 0;
   private readonly ruleIds: string[] = [];
   private lastFrom: string | undefined;
-  private lastFromId = 0;
   private lastRule: string | undefined;
   private lastRuleIndex = NO_RULE;
-  /** The targets of the last pendingCount edges, not looked up yet: they are looked up together. */
+  /** Addresses not looked up yet, in the order they arrived, and where each one's id goes: an edge (>= 0) or a source (-1 - source). */
   private readonly pending: string[] = [];
+  private readonly pendingFor = new Int32Array(PENDING_ADDRESSES);
+  private readonly pendingIds = new Uint32Array(PENDING_ADDRESSES);
   private pendingCount = 0;
 
   constructor(hint: GraphSizeHint = {}) {
     this.index = new AddressIndex(hint.nodes ?? 0);
     this.to = new Uint32Array(Math.max(64, hint.edges ?? 0));
     const runs = Math.max(64, hint.nodes ?? 0);
-    this.runNode = new Uint32Array(runs);
+    this.sourceNodes = new Uint32Array(runs);
+    this.runSource = new Uint32Array(runs);
     this.runFlags = new Uint8Array(runs);
     this.runRule = new Int32Array(runs);
     this.runEnd = new Uint32Array(runs);
@@ -98,30 +105,50 @@ export class ForwardingGraphBuilder {
     return this.index.intern(address);
   }
 
-  /** Adds one edge; returns the node id of `from`. */
-  addEdge(from: string, to: string, conditional: boolean, source: EdgeSource, ruleId?: string): number {
-    return this.addEdges(from, [to], conditional, source, ruleId);
+  /** Adds one edge. */
+  addEdge(from: string, to: string, conditional: boolean, source: EdgeSource, ruleId?: string): void {
+    this.addEdges(from, [to], conditional, source, ruleId);
   }
 
-  /** Adds an edge from `from` to each target: one rule or script of one mailbox. Returns the node id of `from`. */
+  /**
+   * Adds an edge from `from` to each target: one rule or script of one mailbox. Returns the
+   * mailbox's source number, which sourceNode() turns into its node id once the batch is looked up.
+   */
   addEdges(from: string, targets: readonly string[], conditional: boolean, source: EdgeSource, ruleId?: string): number {
-    const f = this.source(from);
-    if (targets.length === 0) return f;
-    this.extendRun(f, edgeFlags(conditional, source), ruleId === undefined ? NO_RULE : this.ruleIndex(ruleId));
+    if (from !== this.lastFrom) {
+      this.lastFrom = from;
+      this.enqueue(from, -1 - this.newSource());
+    }
+    if (targets.length === 0) return this.sources - 1;
+    this.extendRun(this.sources - 1, edgeFlags(conditional, source), ruleId === undefined ? NO_RULE : this.ruleIndex(ruleId));
     for (let i = 0; i < targets.length; i++) {
       if (this.count === this.to.length) this.to = grown(this.to, new Uint32Array(this.to.length * 2));
-      this.count++;
-      this.pending[this.pendingCount++] = targets[i]!;
-      if (this.pendingCount === PENDING_TARGETS) this.resolvePending();
+      this.enqueue(targets[i]!, this.count++);
     }
     this.runEnd[this.runs - 1] = this.count;
-    return f;
+    return this.sources - 1;
+  }
+
+  /** The node id of a source number that addEdges() returned. */
+  sourceNode(source: number): number {
+    this.resolvePending();
+    return this.sourceNodes[source]!;
+  }
+
+  /** node() for many addresses at once, in order: the same ids, looked up in batches. */
+  nodes(addresses: readonly string[]): Uint32Array {
+    this.resolvePending();
+    const ids = new Uint32Array(addresses.length);
+    this.index.internAll(addresses, addresses.length, ids, 0);
+    return ids;
   }
 
   /** Adds an edge between interned nodes; returns its insertion index. */
   addEdgeIds(from: number, to: number, flags: number, ruleId?: string): number {
-    this.resolvePending();
-    this.extendRun(from, flags, ruleId === undefined ? NO_RULE : this.ruleIndex(ruleId));
+    const source = this.newSource();
+    this.sourceNodes[source] = from;
+    this.lastFrom = undefined;
+    this.extendRun(source, flags, ruleId === undefined ? NO_RULE : this.ruleIndex(ruleId));
     if (this.count === this.to.length) this.to = grown(this.to, new Uint32Array(this.to.length * 2));
     this.to[this.count] = to;
     this.runEnd[this.runs - 1] = ++this.count;
@@ -141,9 +168,9 @@ export class ForwardingGraphBuilder {
     this.resolvePending();
     const n = this.index.size;
     const m = this.count;
-    const { runNode, runFlags, runRule, runEnd, runs, to } = this;
+    const { sourceNodes, runSource, runFlags, runRule, runEnd, runs, to } = this;
     const offsets = new Uint32Array(n + 1);
-    for (let r = 0, start = 0; r < runs; start = runEnd[r++]!) offsets[runNode[r]! + 1]! += runEnd[r]! - start;
+    for (let r = 0, start = 0; r < runs; start = runEnd[r++]!) offsets[sourceNodes[runSource[r]!]! + 1]! += runEnd[r]! - start;
     for (let v = 0; v < n; v++) offsets[v + 1]! += offsets[v]!;
     // A counting sort by source, a run at a time: each row keeps insertion order (so traversals are
     // deterministic), and the jumps to a row's place are per rule or script, not per edge.
@@ -152,7 +179,7 @@ export class ForwardingGraphBuilder {
     const ruleOf = new Int32Array(m);
     const cursor = offsets.slice(0, n);
     for (let r = 0, start = 0; r < runs; start = runEnd[r++]!) {
-      const v = runNode[r]!;
+      const v = sourceNodes[runSource[r]!]!;
       const runFlag = runFlags[r]!;
       const rule = runRule[r]!;
       let at = cursor[v]!;
@@ -167,31 +194,41 @@ export class ForwardingGraphBuilder {
     return { nodeCount: n, edgeCount: m, addresses: this.index.addresses, ids: this.index, offsets, targets, flags, ruleOf, ruleIds: this.ruleIds };
   }
 
-  /** Makes the last run one for (from, flags, rule), starting a new one unless it already is. */
-  private extendRun(from: number, flags: number, rule: number): void {
+  /** Makes the last run one for (source, flags, rule), starting a new one unless it already is. */
+  private extendRun(source: number, flags: number, rule: number): void {
     const last = this.runs - 1;
-    if (last >= 0 && this.runNode[last] === from && this.runFlags[last] === flags && this.runRule[last] === rule) return;
-    if (this.runs === this.runNode.length) this.growRuns();
-    this.runNode[this.runs] = from;
+    if (last >= 0 && this.runSource[last] === source && this.runFlags[last] === flags && this.runRule[last] === rule) return;
+    if (this.runs === this.runSource.length) this.growRuns();
+    this.runSource[this.runs] = source;
     this.runFlags[this.runs] = flags;
     this.runRule[this.runs] = rule;
     this.runEnd[this.runs] = this.count;
     this.runs++;
   }
 
-  private resolvePending(): void {
-    if (this.pendingCount === 0) return;
-    this.index.internAll(this.pending, this.pendingCount, this.to, this.count - this.pendingCount);
-    this.pendingCount = 0;
+  private newSource(): number {
+    if (this.sources === this.sourceNodes.length) this.sourceNodes = grown(this.sourceNodes, new Uint32Array(this.sources * 2));
+    return this.sources++;
   }
 
-  /** The node id of an edge's source; a mailbox's edges arrive together, so its address is interned once for them all. */
-  private source(from: string): number {
-    if (from !== this.lastFrom) {
-      this.lastFromId = this.index.intern(from);
-      this.lastFrom = from;
+  /** Queues an address to be looked up; its id goes to `destination` (see pendingFor). */
+  private enqueue(address: string, destination: number): void {
+    this.pending[this.pendingCount] = address;
+    this.pendingFor[this.pendingCount++] = destination;
+    if (this.pendingCount === PENDING_ADDRESSES) this.resolvePending();
+  }
+
+  private resolvePending(): void {
+    const count = this.pendingCount;
+    if (count === 0) return;
+    const { pendingIds: ids, pendingFor: destinations, to, sourceNodes } = this;
+    this.index.internAll(this.pending, count, ids, 0);
+    for (let i = 0; i < count; i++) {
+      const destination = destinations[i]!;
+      if (destination >= 0) to[destination] = ids[i]!;
+      else sourceNodes[-1 - destination] = ids[i]!;
     }
-    return this.lastFromId;
+    this.pendingCount = 0;
   }
 
   private ruleIndex(ruleId: string): number {
@@ -203,16 +240,16 @@ export class ForwardingGraphBuilder {
   }
 
   private growRuns(): void {
-    const size = this.runNode.length * 2;
-    this.runNode = grown(this.runNode, new Uint32Array(size));
+    const size = this.runSource.length * 2;
+    this.runSource = grown(this.runSource, new Uint32Array(size));
     this.runFlags = grown(this.runFlags, new Uint8Array(size));
     this.runRule = grown(this.runRule, new Int32Array(size));
     this.runEnd = grown(this.runEnd, new Uint32Array(size));
   }
 }
 
-/** How many edges wait for their targets to be looked up together. */
-const PENDING_TARGETS = 256;
+/** How many addresses wait to be looked up together. */
+const PENDING_ADDRESSES = 256;
 
 function edgeFlags(conditional: boolean, source: EdgeSource): number {
   return (conditional ? EDGE_CONDITIONAL : 0) | (source === 'user' ? EDGE_USER : 0);

@@ -9,6 +9,8 @@ import { systemClock, type Clock } from './core/ports.js';
 import type { MailProvider } from './core/provider.js';
 import { OffboardingService } from './core/offboarding/service.js';
 import { openStore, type Store } from './store/open-store.js';
+import { storeLocks } from './store/locks.js';
+import { withMailboxLocks } from './core/locked-provider.js';
 import { requestRepository } from './store/requests.js';
 import { auditLog } from './store/audit-log.js';
 import { backupVault } from './store/backup-vault.js';
@@ -40,7 +42,8 @@ export interface ComposeOverrides {
 export async function composePostmaster(config: Config, logger: Logger, overrides: ComposeOverrides = {}): Promise<Postmaster> {
   const clock = overrides.clock ?? systemClock;
   const store = await openStore(config.STORE_URL);
-  const provider = overrides.provider ?? createProvider(config, logger);
+  const locks = storeLocks(store);
+  const provider = withMailboxLocks(overrides.provider ?? createProvider(config, logger), locks);
   const audit = auditLog(store, clock);
   const runEvents = new RunEventHub();
   runEvents.subscribe(logRunEvents(logger));
@@ -60,6 +63,7 @@ export async function composePostmaster(config: Config, logger: Logger, override
     domain: config.MAIL_DOMAIN,
     forwardDefaultDays: config.FORWARD_DEFAULT_DAYS,
     observe: (event) => runEvents.emit(event),
+    locks,
   });
   const forwarding = new ForwardingService({
     provider,
@@ -74,6 +78,7 @@ export async function composePostmaster(config: Config, logger: Logger, override
     sensitive: sensitiveMatcher(config.SENSITIVE_MAILBOXES, config.MAIL_DOMAIN),
     timeZone: config.AUDIT_TZ,
     concurrency: config.AUDIT_CONCURRENCY,
+    locks,
   });
   return {
     config,

@@ -14,9 +14,9 @@ export function oneAtATime(): Serial {
 }
 
 /** oneAtATime per key (a mailbox, say): work on different keys runs side by side. */
-export function oneAtATimePer(): (key: string, work: () => Promise<void>) => Promise<void> {
-  const last = new Map<string, Promise<void>>();
-  return (key, work) => {
+export function oneAtATimePer(): <T>(key: string, work: () => Promise<T>) => Promise<T> {
+  const last = new Map<string, Promise<unknown>>();
+  return <T>(key: string, work: () => Promise<T>): Promise<T> => {
     const result = (last.get(key) ?? Promise.resolve()).then(work);
     const settled = result.catch(() => undefined);
     last.set(key, settled);

@@ -14,6 +14,17 @@ export interface Clock {
 
 export const systemClock: Clock = { now: () => new Date() };
 
+/**
+ * Named locks that hold across every process sharing the store: the bot and any CLI command. Work
+ * that reads state on the mail server, checks it and writes it back holds one, so a CLI command and
+ * a Slack action at the same instant cannot interleave (two rules that together make a loop, two
+ * Sieve changes to one mailbox, two offboardings of one mailbox).
+ */
+export interface Locks {
+  /** Runs `work` holding `name`, after any other holder has finished; a Conflict when that takes too long. */
+  hold<T>(name: string, work: () => Promise<T>): Promise<T>;
+}
+
 export interface RequestRepository {
   get(id: string): Promise<OffboardingRequest | undefined>;
   /** Fails with Conflict when the id is taken. */

@@ -188,4 +188,33 @@ describe.skipIf(!hasDovecot)('forwarding rules and audit', () => {
     expect(rules).toHaveLength(1);
     await app.forwarding.removeRule('U1', rules[0]!.id);
   });
+
+  it('does the same between two processes on one store (the bot and a CLI command), and keeps both Sieve changes', async () => {
+    // Two compositions on one SQLite file, each with its own provider: what the bot and the CLI are.
+    app = await testPostmaster(env);
+    const other = await testPostmaster(env);
+    try {
+      const results = await Promise.allSettled([
+        app.forwarding.addRule('U1', { mailbox: 'sales', targets: ['director@example.test'], conditions: { subjectContains: ['x'] } }),
+        other.forwarding.addRule('U1', { mailbox: 'director', targets: ['sales@example.test'], conditions: { subjectContains: ['y'] } }),
+      ]);
+      expect(results.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected']);
+      expect(String((results.find((r) => r.status === 'rejected') as PromiseRejectedResult).reason)).toMatch(/forwarding would loop/);
+      const [rule] = [...(await app.forwarding.listRules('sales')), ...(await app.forwarding.listRules('director'))];
+
+      await Promise.all([
+        app.provider.setAutoReply('ops@example.test', { subject: 'Away', body: 'Back on Monday.' }),
+        other.provider.setRules('ops@example.test', [{ id: 'fw-cli', targets: ['sales@example.test'], keepCopy: true, match: 'all', subjectContains: ['quote'] }]),
+      ]);
+      const script = (await doveadm(server.dovecot, 'sieveGet', { user: 'ops@example.test', scriptname: 'postmaster' })) as Array<Record<string, string>>;
+      const text = Object.values(script[0]!)[0]!;
+      expect(text).toContain('vacation');
+      expect(text).toContain('# Rule "fw-cli"');
+
+      await other.forwarding.removeRule('U1', rule!.id);
+      await Promise.all([app.provider.clearAutoReply('ops@example.test'), other.provider.setRules('ops@example.test', [])]);
+    } finally {
+      await other.close();
+    }
+  });
 });

@@ -8,9 +8,8 @@ import pRetry, { AbortError } from 'p-retry';
 import { isPostmasterError, isRefusal, notFound, PostmasterError, refused } from '../errors.js';
 import { domainOf, qualifyAddress } from '../mailbox.js';
 import type { ForwardingReading, MailProvider, ProviderRule } from '../provider.js';
-import type { AuditHistory, AuditLog, Clock, RequestRepository, RuleRepository } from '../ports.js';
+import type { AuditHistory, AuditLog, Clock, Locks, RequestRepository, RuleRepository } from '../ports.js';
 import { assertMayRequest, type Policy } from '../policy.js';
-import { oneAtATime } from '../one-at-a-time.js';
 import { buildGraph, type ForwardEdge } from './graph.js';
 import { checkRule } from './guardrails.js';
 import { hasExpired } from './expiry.js';
@@ -35,6 +34,7 @@ export interface ForwardingDeps {
   timeZone: string;
   /** How many mailboxes are read from the mail system at once. */
   concurrency: number;
+  locks: Locks;
 }
 
 export interface ExpiryNotice {
@@ -111,9 +111,6 @@ function entriesOf(reading: ForwardingReading): ForwardingEntry[] {
 }
 
 export class ForwardingService {
-  /** Changes to forwarding, one at a time (see change). */
-  private readonly serial = oneAtATime();
-
   constructor(private readonly deps: ForwardingDeps) {}
 
   /**
@@ -358,12 +355,12 @@ export class ForwardingService {
   }
 
   /**
-   * A change to forwarding: one at a time, each checking the guardrails against the forwarding the
-   * last one left, so two rules saved at once cannot close a loop between them; a refusal is
-   * audited. (Within this process: the CLI and the bot are separate processes.)
+   * A change to forwarding: one at a time across every process on the store (the bot and the
+   * CLI), each checking the guardrails against the forwarding the last one left, so two rules
+   * saved at once cannot close a loop between them; a refusal is audited.
    */
   private change<T>(actor: string, verb: string, mailbox: string | undefined, work: () => Promise<T>): Promise<T> {
-    return this.serial(() => this.refusalsAudited(actor, verb, mailbox, work));
+    return this.deps.locks.hold('forwarding', () => this.refusalsAudited(actor, verb, mailbox, work));
   }
 
   private async refusalsAudited<T>(actor: string, verb: string, mailbox: string | undefined, work: () => Promise<T>): Promise<T> {

@@ -8,9 +8,8 @@ import { z } from 'zod';
 import { badInput, describeError, isRefusal, notFound, refused } from '../errors.js';
 import { AddressSchema, domainOf, qualifyAddress, type Mailbox } from '../mailbox.js';
 import type { MailProvider } from '../provider.js';
-import type { AuditLog, BackupVault, Clock, RequestRepository } from '../ports.js';
+import type { AuditLog, BackupVault, Clock, Locks, RequestRepository } from '../ports.js';
 import { approvalWindowPassed, assertMayAct, assertMayApprove, assertMayRequest, type Policy } from '../policy.js';
-import { oneAtATime } from '../one-at-a-time.js';
 import { PlanSchema, TERMINAL_STATES, type OffboardingRequest, type Plan, type PlanInput, type StepName } from './model.js';
 import { assertTransition } from './state-machine.js';
 import { initialSteps } from './steps.js';
@@ -29,6 +28,7 @@ export interface OffboardingDeps {
   forwardDefaultDays: number;
   /** Sees every run event as well as the caller's observer: the shell logs them. */
   observe?: RunObserver;
+  locks: Locks;
 }
 
 const ID_ALPHABET = 'abcdefghjkmnpqrstuvwxyz23456789';
@@ -53,8 +53,6 @@ function firstIssue(error: z.ZodError): string {
 
 export class OffboardingService {
   private readonly runner: Runner;
-  /** New requests, one at a time (see request). */
-  private readonly requesting = oneAtATime();
 
   constructor(private readonly deps: OffboardingDeps) {
     this.runner = new Runner(deps);
@@ -145,8 +143,8 @@ export class OffboardingService {
   }
 
   async request(actor: string, input: PlanInput): Promise<OffboardingRequest> {
-    // One at a time, so that two requests for one mailbox at once cannot both pass the check for an open one.
-    return this.requesting(() => this.createRequest(actor, input));
+    // One at a time across the bot and the CLI, so that two requests for one mailbox at once cannot both pass the check for an open one.
+    return this.deps.locks.hold('offboarding requests', () => this.createRequest(actor, input));
   }
 
   private async createRequest(actor: string, input: PlanInput): Promise<OffboardingRequest> {

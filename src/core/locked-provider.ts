@@ -7,8 +7,7 @@
 import type { MailProvider } from './provider.js';
 import type { Locks } from './ports.js';
 
-type MailboxChange = 'setForwarding' | 'clearForwarding' | 'setAutoReply' | 'clearAutoReply' | 'setRules';
-const MAILBOX_CHANGES: ReadonlySet<PropertyKey> = new Set<MailboxChange>(['setForwarding', 'clearForwarding', 'setAutoReply', 'clearAutoReply', 'setRules']);
+const MAILBOX_CHANGES: ReadonlySet<PropertyKey> = new Set<keyof MailProvider>(['setForwarding', 'clearForwarding', 'setAutoReply', 'clearAutoReply', 'setRules']);
 
 export function withMailboxLocks(provider: MailProvider, locks: Locks): MailProvider {
   return new Proxy(provider, {

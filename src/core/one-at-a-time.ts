@@ -1,19 +1,10 @@
 /**
  * Work that reads state, checks it and writes it back must not interleave with more of the same:
- * each piece starts once the one before it has ended, however that ended. Within one process.
+ * each piece starts once the one before it has ended, however that ended. Within one process; the
+ * store locks (store/locks.ts) queue on this before they ask the store.
  */
-export type Serial = <T>(work: () => Promise<T>) => Promise<T>;
 
-export function oneAtATime(): Serial {
-  let last: Promise<unknown> = Promise.resolve();
-  return <T>(work: () => Promise<T>): Promise<T> => {
-    const result = last.then(work);
-    last = result.catch(() => undefined);
-    return result;
-  };
-}
-
-/** oneAtATime per key (a mailbox, say): work on different keys runs side by side. */
+/** One at a time per key (a lock name, say): work on different keys runs side by side. */
 export function oneAtATimePer(): <T>(key: string, work: () => Promise<T>) => Promise<T> {
   const last = new Map<string, Promise<unknown>>();
   return <T>(key: string, work: () => Promise<T>): Promise<T> => {

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { oneAtATime, oneAtATimePer } from '../../src/core/one-at-a-time.js';
+import { oneAtATimePer } from '../../src/core/one-at-a-time.js';
 
 const tick = () => new Promise((resolve) => setTimeout(resolve, 5));
 
-describe('oneAtATime', () => {
-  it('starts each piece after the one before has ended, even when that one failed', async () => {
-    const serial = oneAtATime();
+describe('oneAtATimePer', () => {
+  it('starts each piece on a key after the one before has ended, even when that one failed', async () => {
+    const serial = oneAtATimePer();
     const log: string[] = [];
     const piece = (name: string, fail = false) => async () => {
       log.push(`${name} start`);
@@ -14,12 +14,12 @@ describe('oneAtATime', () => {
       if (fail) throw new Error(name);
       return name;
     };
-    const results = await Promise.allSettled([serial(piece('a', true)), serial(piece('b')), serial(piece('c'))]);
+    const results = await Promise.allSettled([serial('k', piece('a', true)), serial('k', piece('b')), serial('k', piece('c'))]);
     expect(results.map((r) => r.status)).toEqual(['rejected', 'fulfilled', 'fulfilled']);
     expect(log).toEqual(['a start', 'a end', 'b start', 'b end', 'c start', 'c end']);
   });
 
-  it('per key: one key waits for itself, other keys run side by side', async () => {
+  it('runs other keys side by side', async () => {
     const serial = oneAtATimePer();
     const log: string[] = [];
     const piece = (name: string) => async () => {

@@ -6,7 +6,6 @@
  * - The passwd-file holds the accounts: disable, enable and delete edit it atomically.
  */
 import { CAPABILITIES, type AutoReplySpec, type ExportOptions, type ForwardingLimits, type ForwardingReading, type ForwardingSpec, type MailProvider, type ProviderRule } from '../../core/provider.js';
-import { oneAtATimePer } from '../../core/one-at-a-time.js';
 import type { Mailbox } from '../../core/mailbox.js';
 import type { BackupManifest } from '../../core/backup.js';
 import { PostmasterError } from '../../core/errors.js';
@@ -41,8 +40,6 @@ export class DovecotProvider implements MailProvider {
   private readonly doveadm: DoveadmClient;
   private readonly imap: { host: string; port: number; secure: boolean };
   private readonly sieve: ManageSieveLogin;
-  /** Changes to one mailbox's Sieve, one at a time (see withScripts). */
-  private readonly scriptChanges = oneAtATimePer();
   /** MAXREDIRECTS is server-wide; read once from the first authenticated ManageSieve session. */
   private maxRedirects: number | undefined | null = null;
 
@@ -181,16 +178,12 @@ export class DovecotProvider implements MailProvider {
   }
 
   /**
-   * Every change to a mailbox's Sieve reads Postmaster's state from its script and writes it back:
-   * two at once (a run's auto-reply and a rule saved from Slack) would each lose the other's. So
-   * changes to one mailbox wait for each other, in the order they came.
+   * ManageSieve while the login works (the server compiles the script first); doveadm after disable.
+   * Every change to a mailbox's Sieve reads Postmaster's state from its script and writes it back,
+   * so two at once would each lose the other's: callers hold the mailbox's lock, which compose puts
+   * around every provider (core/locked-provider.ts), in this process and across processes.
    */
-  private withScripts(address: string, work: (scripts: SieveScripts) => Promise<void>): Promise<void> {
-    return this.scriptChanges(address.toLowerCase(), () => this.changeScripts(address, work));
-  }
-
-  /** ManageSieve while the login works (the server compiles the script first); doveadm after disable. */
-  private async changeScripts(address: string, work: (scripts: SieveScripts) => Promise<void>): Promise<void> {
+  private async withScripts(address: string, work: (scripts: SieveScripts) => Promise<void>): Promise<void> {
     const entry = await this.entry(address);
     const scripts = entry && !entry.disabled ? await openManageSieve(this.sieve, address) : doveadmScripts(this.doveadm, address);
     try {

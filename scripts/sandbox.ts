@@ -21,7 +21,7 @@ async function ensureDovecot(): Promise<void> {
   if (await dovecotBinary()) return;
   console.log('Dovecot is not installed; installing it with apt-get…');
   try {
-    execFileSync('bash', [path.resolve('scripts/install-dovecot.sh')], { stdio: 'inherit' });
+    execFileSync('bash', [path.resolve('scripts/install-packages.sh')], { stdio: 'inherit' });
   } catch {
     console.error('Could not install Dovecot. Install the packages above, then run `npm run sandbox` again.');
     process.exit(1);

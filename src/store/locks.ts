@@ -4,9 +4,9 @@
  * died leaves a lease that runs out, so nobody waits for a crashed holder for ever. Lease times are
  * wall-clock times: they are about processes being alive, not about the business clock.
  *
- * Cross-process only where the collection's insert and update are (SQLite; see collection.ts).
- * Within one process, holders of one name queue up locally and only the head of the queue polls
- * the store, so concurrent work in the bot does not poll.
+ * They rest on the collection's insert-if-absent and compare-and-set, which every backend does
+ * atomically (store/raw-access.ts). Within one process, holders of one name queue up locally and
+ * only the head of the queue polls the store, so concurrent work in the bot does not poll.
  */
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';

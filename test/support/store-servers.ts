@@ -17,8 +17,6 @@ export interface StoreServer {
   stop(): Promise<void>;
 }
 
-export const STORE_SERVER_PACKAGES = ['redis-server', 'postgresql'];
-
 async function exists(file: string): Promise<boolean> {
   return access(file).then(
     () => true,
@@ -50,7 +48,7 @@ export const postgresBinDir = await postgresBin();
 /** Says once, for a suite that needs a server this machine lacks, to skip (or, under CI, to fail). */
 export function requireServer(present: boolean, what: string): boolean {
   if (present) return true;
-  const advice = `${what} is missing: apt-get install -y ${STORE_SERVER_PACKAGES.join(' ')}`;
+  const advice = `${what} is missing: bash scripts/install-packages.sh --tests (as root) installs it`;
   if (process.env.CI === 'true') throw new Error(`${advice}. CI must run the store suites, not skip them.`);
   console.warn(`SKIPPING the ${what} store suite. ${advice}`);
   return false;
@@ -58,20 +56,22 @@ export function requireServer(present: boolean, what: string): boolean {
 
 export async function startRedis(): Promise<StoreServer> {
   const port = await freePort();
-  const child = spawn(redisServer!, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // Redis logs to stdout, startup failures included.
+  const child = spawn(redisServer!, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'ignore'] });
   let output = '';
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`redis-server did not start: ${output}`)), 10_000);
-    child.stdout!.on('data', (chunk: Buffer) => {
+    const read = (chunk: Buffer) => {
       output += chunk.toString();
-      if (output.includes('Ready to accept connections')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
+      if (!output.includes('Ready to accept connections')) return;
+      clearTimeout(timer);
+      // From here on its log is not needed, only drained.
+      child.stdout!.off('data', read).resume();
+      resolve();
+    };
+    child.stdout!.on('data', read);
     child.once('exit', (code) => reject(new Error(`redis-server exited with ${code}: ${output}`)));
   });
-  child.stdout!.resume();
   return {
     url: `redis://127.0.0.1:${port}`,
     stop: async () => {
